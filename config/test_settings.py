@@ -1,0 +1,10 @@
+"""Test overrides: fast hashing, isolated state directory."""
+
+from .settings import *  # noqa: F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+REGISTER_RATE_LIMIT = 1000
+
+# A file, not memory: live-server tests run requests in threads that each need their own connection.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-governor.sqlite3")}  # noqa: F405

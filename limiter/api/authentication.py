@@ -1,0 +1,29 @@
+"""Hook token authentication: Bearer header, or `auth_token` in the JSON body (the header wins)."""
+
+from rest_framework.authentication import BaseAuthentication
+from rest_framework.exceptions import AuthenticationFailed, NotAuthenticated
+
+from config.crypto import digest
+
+from .. import selectors
+
+
+class HookTokenAuthentication(BaseAuthentication):
+    def authenticate(self, request):
+        header = request.META.get("HTTP_AUTHORIZATION", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            token = ""
+            if request.method == "POST":
+                body_token = getattr(request._request, "hook_payload", {}).get("auth_token")
+                token = body_token if isinstance(body_token, str) else ""
+        token = token.strip()
+        if not token:
+            raise NotAuthenticated("auth_token required")
+        holder = selectors.token_holder(digest(token))
+        if holder is None:
+            raise AuthenticationFailed("Invalid auth_token")
+        return (holder.seat, holder)
+
+    def authenticate_header(self, request):
+        return "Bearer"

@@ -1,0 +1,43 @@
+"""Strict JSON field types: the hook API takes JSON as typed, it never coerces "42" into 42."""
+
+from rest_framework import serializers
+
+MAX_INFO_LENGTH = 255
+
+
+class StrictString(serializers.CharField):
+    """A JSON string; over-long informational strings are cut, never rejected."""
+
+    default_error_messages = {"invalid": "must be a string"}
+
+    def __init__(self, *, max_length: int = MAX_INFO_LENGTH, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("allow_blank", True)
+        kwargs.setdefault("allow_null", True)
+        kwargs.setdefault("trim_whitespace", False)
+        self.truncate_to = max_length
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return data[: self.truncate_to]
+
+
+class StrictCount(serializers.IntegerField):
+    """A JSON integer ≥ 0 (booleans and numeric strings are not integers here)."""
+
+    default_error_messages = {"invalid": "must be an integer ≥ 0"}
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("allow_null", True)
+        kwargs.setdefault("min_value", 0)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int) or data < 0:
+            self.fail("invalid")
+        if self.max_value is not None and data > self.max_value:
+            self.fail("invalid")
+        return data

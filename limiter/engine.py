@@ -1,0 +1,208 @@
+"""The limit decision (hook API contract §6): plain values in, a Decision out. No ORM, no clock."""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
+
+from . import messages
+from .windows import SLIDING_24H, SLIDING_SPAN, in_daily_range, next_local_time, window_bounds
+
+ACTIVE, PAUSED, KILLED = "active", "paused", "killed"
+STATUSES = (ACTIVE, PAUSED, KILLED)
+PER_MODEL, CREDITS, TIME_OF_DAY = "per_model", "credits", "time_of_day"
+RULE_TYPES = (PER_MODEL, CREDITS, TIME_OF_DAY)
+UNLIMITED = -1
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSpec:
+    id: str
+    type: str
+    model: str | None = None
+    window: str | None = None
+    value: int | None = None
+    schedule_start: time | None = None
+    schedule_end: time | None = None
+    schedule_tz: str | None = None
+
+    def applies_to(self, family: str) -> bool:
+        return self.model is None or self.model == family
+
+
+@dataclass(frozen=True, slots=True)
+class CountedTurn:
+    occurred_at: datetime
+    family: str
+    cost: int
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """What a seat has used: counts and credits per window, and its turns of the last 24 hours."""
+
+    counts: Mapping[str, Mapping[str, int]]
+    credits: Mapping[str, int]
+    recent: Sequence[CountedTurn] = ()
+    held_credits: int = 0
+
+    def count(self, window: str, family: str) -> int:
+        return self.counts.get(window, {}).get(family, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    allowed: bool
+    reason: str | None = None
+    resets_at: datetime | None = None
+    cause: str | None = None
+    rule_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CreditPosition:
+    rule: RuleSpec
+    used: int
+    budget: int
+    balance: int
+
+
+ALLOW = Decision(allowed=True)
+
+
+def credit_cost(family: str, weights: Mapping[str, int]) -> int:
+    """A family's price; a weight of 0 makes it free, so presence of the key decides, not truthiness."""
+    if family in weights:
+        return weights[family]
+    return weights.get("default", 1)
+
+
+def credit_positions(rules: Sequence[RuleSpec], usage: Usage) -> list[CreditPosition]:
+    positions = []
+    for rule in rules:
+        if rule.type != CREDITS or rule.value is None or rule.value < 0 or rule.window is None:
+            continue
+        used = usage.credits.get(rule.window, 0)
+        balance = max(0, rule.value - used - usage.held_credits)
+        positions.append(CreditPosition(rule=rule, used=used, budget=rule.value, balance=balance))
+    return positions
+
+
+def tightest_credit_position(rules: Sequence[RuleSpec], usage: Usage) -> CreditPosition | None:
+    """The most constraining credits rule: smallest balance, first in order on ties."""
+    positions = credit_positions(rules, usage)
+    return min(positions, key=lambda p: p.balance) if positions else None
+
+
+def evaluate(
+    *,
+    status: str,
+    seat_name: str,
+    rules: Sequence[RuleSpec],
+    family: str,
+    usage: Usage,
+    weights: Mapping[str, int],
+    tz: ZoneInfo,
+    now: datetime,
+) -> Decision:
+    """Killed, paused, time of day, per model, credits: the first deny wins."""
+    if status == KILLED:
+        return Decision(False, messages.KILLED, cause=KILLED)
+    if status == PAUSED:
+        return Decision(False, messages.PAUSED, cause=PAUSED)
+    for check in (_time_of_day, _per_model, _credits):
+        for rule in rules:
+            decision = check(rule, family, seat_name, usage, weights, tz, now)
+            if decision is not None:
+                return decision
+    return ALLOW
+
+
+def _time_of_day(rule, family, seat_name, usage, weights, tz, now) -> Decision | None:
+    if rule.type != TIME_OF_DAY or not rule.applies_to(family):
+        return None
+    start, end = rule.schedule_start, rule.schedule_end
+    rule_tz = ZoneInfo(rule.schedule_tz or "UTC")
+    local = now.astimezone(rule_tz)
+    if in_daily_range(local.hour * 60 + local.minute, _minutes(start), _minutes(end)):
+        return None
+    reason = messages.time_of_day(
+        model=rule.model,
+        start=f"{start:%H:%M}",
+        end=f"{end:%H:%M}",
+        rule_tz=rule_tz,
+        now=now,
+    )
+    return Decision(
+        False, reason, next_local_time(now, start, rule_tz), cause=TIME_OF_DAY, rule_id=rule.id
+    )
+
+
+def _per_model(rule, family, seat_name, usage, weights, tz, now) -> Decision | None:
+    if rule.type != PER_MODEL or not rule.applies_to(family) or rule.value == UNLIMITED:
+        return None
+    used = usage.count(rule.window, family)
+    if used < rule.value:
+        return None
+    resets_at = None
+    if rule.value > 0:
+        if rule.window == SLIDING_24H:
+            turns = [t for t in usage.recent if t.family == family]
+            # The turn whose ageing-out brings the count below the limit.
+            index = used - rule.value
+            resets_at = turns[index].occurred_at + SLIDING_SPAN if index < len(turns) else None
+        else:
+            resets_at = window_bounds(rule.window, now, tz)[1]
+    reason = messages.per_model(
+        window=rule.window,
+        family=family,
+        seat_name=seat_name,
+        used=used,
+        limit=rule.value,
+        resets_at=resets_at,
+        tz=tz,
+    )
+    return Decision(False, reason, resets_at, cause=PER_MODEL, rule_id=rule.id)
+
+
+def _credits(rule, family, seat_name, usage, weights, tz, now) -> Decision | None:
+    if rule.type != CREDITS or rule.value == UNLIMITED:
+        return None
+    cost = credit_cost(family, weights)
+    used = usage.credits.get(rule.window, 0)
+    balance = max(0, rule.value - used - usage.held_credits)
+    if balance >= cost:
+        return None
+    resets_at = None
+    # A budget below the price never frees up: no reset to promise.
+    if rule.value >= cost and cost > 0:
+        if rule.window == SLIDING_24H:
+            resets_at = _sliding_credit_reset(usage, rule.value, cost)
+        else:
+            resets_at = window_bounds(rule.window, now, tz)[1]
+    reason = messages.credits(
+        window=rule.window,
+        family=family,
+        seat_name=seat_name,
+        used=used,
+        budget=rule.value,
+        balance=balance,
+        cost=cost,
+        resets_at=resets_at,
+        tz=tz,
+    )
+    return Decision(False, reason, resets_at, cause=CREDITS, rule_id=rule.id)
+
+
+def _sliding_credit_reset(usage: Usage, budget: int, cost: int) -> datetime | None:
+    must_age_out = usage.credits.get(SLIDING_24H, 0) + usage.held_credits + cost - budget
+    aged = 0
+    for turn in usage.recent:
+        aged += turn.cost
+        if aged >= must_age_out:
+            return turn.occurred_at + SLIDING_SPAN
+    return None
+
+
+def _minutes(moment: time | None) -> int:
+    return moment.hour * 60 + moment.minute if moment else 0

@@ -1,0 +1,365 @@
+"""Limiter writes: seats, codes, tokens, sync, check, count. Each decides and writes; views only adapt."""
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from config.crypto import digest, new_token, random_code
+
+from . import engine, selectors
+from .errors import InvalidCode, InvalidInput, TooManyAttempts
+from .families import normalize_family
+from .models import (
+    CreditHold,
+    Device,
+    HookToken,
+    InstallCode,
+    Rule,
+    Seat,
+    SessionEvent,
+    Team,
+    UsageEvent,
+)
+
+TOUCH_INTERVAL = timedelta(seconds=60)
+REPLAY_HORIZON = timedelta(days=7)
+
+
+def family_of(team: Team, model: object) -> str:
+    return normalize_family(model, extra_families=team.extra_families, aliases=team.model_aliases)
+
+
+# --- seats -----------------------------------------------------------------------------------------
+
+
+def seat_create(*, slug: str, name: str, email: str = "", team: Team | None = None) -> Seat:
+    if Seat.objects.filter(slug=slug).exists():
+        raise InvalidInput(f"A seat with the slug {slug!r} already exists.")
+    seat = Seat(team=team or selectors.current_team(), slug=slug, name=name, email=email)
+    seat.full_clean()
+    seat.save()
+    return seat
+
+
+def seat_set_status(*, seat: Seat, status: str, by: str, now: datetime | None = None) -> bool:
+    """Returns False when the seat already had that status."""
+    if status not in engine.STATUSES:
+        raise InvalidInput(f"Unknown status {status!r}; use one of {', '.join(engine.STATUSES)}.")
+    changed = Seat.objects.filter(pk=seat.pk).exclude(status=status).update(
+        status=status, status_changed_at=now or timezone.now(), status_changed_by=by[:150]
+    )
+    seat.refresh_from_db(fields=["status", "status_changed_at", "status_changed_by"])
+    return bool(changed)
+
+
+def rule_add(*, owner: Seat | Team, **fields) -> Rule:
+    rule = Rule(**fields)
+    if isinstance(owner, Seat):
+        rule.seat = owner
+    else:
+        rule.team = owner
+    if "position" not in fields:
+        siblings = Rule.objects.filter(seat=rule.seat, team=rule.team).values_list("position", flat=True)
+        rule.position = max(siblings, default=-1) + 1
+    rule.full_clean()
+    rule.save()
+    return rule
+
+
+def install_code_issue(*, seat: Seat, by: str = "", now: datetime | None = None) -> str:
+    """A new single-use code; only its digest is stored, so this is the one time it can be shown."""
+    now = now or timezone.now()
+    code = f"CLM-{seat.slug[:8]}-{random_code()}"
+    InstallCode.objects.create(
+        seat=seat,
+        code_hash=digest(code),
+        created_by=by[:150],
+        expires_at=now + timedelta(hours=seat.team.install_code_ttl_hours),
+    )
+    return code
+
+
+def token_revoke(*, token: HookToken, now: datetime | None = None) -> None:
+    HookToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=now or timezone.now())
+
+
+# --- hook API --------------------------------------------------------------------------------------
+
+
+def _check_register_rate(ip: str | None) -> None:
+    key = f"register-attempts:{ip or 'unknown'}"
+    window = settings.REGISTER_RATE_WINDOW_SECONDS
+    cache.add(key, 0, timeout=window)
+    try:
+        attempts = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=window)
+        attempts = 1
+    if attempts > settings.REGISTER_RATE_LIMIT:
+        raise TooManyAttempts("Too many attempts", retry_after=window)
+
+
+def register(*, code: str, ip: str | None, now: datetime | None = None) -> tuple[str, Seat]:
+    """Redeems an install code for a new token. Unknown, used and expired codes look the same."""
+    now = now or timezone.now()
+    _check_register_rate(ip)
+    code_hash = digest(code.strip())
+    with transaction.atomic():
+        claimed = InstallCode.objects.filter(
+            code_hash=code_hash, used_at__isnull=True, expires_at__gt=now
+        ).update(used_at=now)
+        if claimed != 1:
+            raise InvalidCode("Invalid or already used install code")
+        install_code = InstallCode.objects.select_related("seat", "seat__team").get(code_hash=code_hash)
+        token = new_token()
+        HookToken.objects.create(seat=install_code.seat, token_hash=digest(token))
+    return token, install_code.seat
+
+
+@dataclass(frozen=True)
+class DeviceInfo:
+    hostname: str = ""
+    platform: str = ""
+    arch: str = ""
+    os_version: str = ""
+    client_version: str = ""
+    claude_version: str = ""
+
+
+def _touch_seat(seat: Seat, now: datetime) -> None:
+    # Conditional update: at most one write a minute per seat, however many checks arrive.
+    if seat.last_seen_at is None or now - seat.last_seen_at >= TOUCH_INTERVAL:
+        Seat.objects.filter(pk=seat.pk).filter(
+            Q(last_seen_at__isnull=True) | Q(last_seen_at__lte=now - TOUCH_INTERVAL)
+        ).update(last_seen_at=now)
+        seat.last_seen_at = now
+
+
+def _touch_device(token: HookToken, ip: str | None, now: datetime) -> None:
+    if token.device_id is None:
+        return
+    Device.objects.filter(pk=token.device_id).filter(
+        Q(last_seen_at__isnull=True) | Q(last_seen_at__lte=now - TOUCH_INTERVAL) | ~Q(last_ip=ip)
+    ).update(last_seen_at=now, last_ip=ip)
+
+
+def record_sync(
+    *, token: HookToken, model: str, device: DeviceInfo, session_id: str, ip: str | None, now: datetime
+) -> str:
+    """Session start: remembers the device and the session; returns the model's family."""
+    seat = token.seat
+    family = family_of(seat.team, model)
+    device_row = None
+    if device.hostname:
+        device_row, _ = Device.objects.update_or_create(
+            seat=seat,
+            hostname=device.hostname,
+            defaults={
+                "platform": device.platform,
+                "arch": device.arch,
+                "os_version": device.os_version,
+                "client_version": device.client_version,
+                "claude_version": device.claude_version,
+                "last_ip": ip,
+                "last_seen_at": now,
+            },
+        )
+        if token.device_id != device_row.pk:
+            HookToken.objects.filter(pk=token.pk).update(device=device_row)
+            token.device = device_row
+    Seat.objects.filter(pk=seat.pk).update(last_seen_at=now)
+    seat.last_seen_at = now
+    SessionEvent.objects.create(
+        seat=seat,
+        device=device_row,
+        kind=SessionEvent.SESSION_START,
+        session_id=session_id,
+        family=family,
+        created_at=now,
+    )
+    return family
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    decision: engine.Decision
+    family: str
+    rules: list[engine.RuleSpec]
+    usage: engine.Usage
+
+
+def decide_check(
+    *,
+    token: HookToken,
+    model: str,
+    session_id: str,
+    project_dir: str,
+    prompt_length: int | None,
+    ip: str | None,
+    now: datetime,
+) -> CheckOutcome:
+    """Before a prompt: allow or deny, reserve credits for an allowed turn. Never counts."""
+    seat, team = token.seat, token.seat.team
+    family = family_of(team, model)
+    rules = selectors.effective_rules(seat)
+    usage = selectors.seat_usage(seat, now=now, rules=rules, exclude_session=session_id or None)
+    decision = engine.evaluate(
+        status=seat.status,
+        seat_name=seat.name,
+        rules=rules,
+        family=family,
+        usage=usage,
+        weights=team.credit_weights,
+        tz=team.tz,
+        now=now,
+    )
+    _touch_seat(seat, now)
+    _touch_device(token, ip, now)
+    # The v1 PreToolUse recheck carries neither session nor prompt: a probe, not a prompt.
+    if not session_id and prompt_length is None:
+        return CheckOutcome(decision, family, rules, usage)
+    with transaction.atomic():
+        if session_id:
+            CreditHold.objects.filter(seat=seat, session_id=session_id).delete()
+        cost = engine.credit_cost(family, team.credit_weights)
+        if decision.allowed and session_id and cost > 0 and engine.credit_positions(rules, usage):
+            CreditHold.objects.create(
+                seat=seat,
+                session_id=session_id,
+                family=family,
+                cost=cost,
+                created_at=now,
+                expires_at=now + timedelta(seconds=team.hold_ttl_seconds),
+            )
+        common = {
+            "seat": seat,
+            "device_id": token.device_id,
+            "session_id": session_id,
+            "family": family,
+            "project_dir": project_dir,
+            "prompt_length": prompt_length,
+            "created_at": now,
+        }
+        events = [SessionEvent(kind=SessionEvent.PROMPT, **common)]
+        if not decision.allowed:
+            events.append(SessionEvent(kind=SessionEvent.BLOCKED, reason=decision.reason or "", **common))
+        SessionEvent.objects.bulk_create(events)
+    return CheckOutcome(decision, family, rules, usage)
+
+
+@dataclass(frozen=True)
+class TokenUsage:
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_creation_input_tokens: int = 0
+    cache_read_input_tokens: int = 0
+
+
+@dataclass(frozen=True)
+class CountOutcome:
+    duplicate: bool
+    new_balance: int | None
+    family: str
+    cost: int
+
+
+def placement(*, received_at: datetime, client_time: datetime | None, has_event_id: bool) -> datetime:
+    """When a counted turn happened: receipt time, unless a replay names a time in the last 7 days."""
+    if not has_event_id or client_time is None:
+        return received_at
+    if client_time > received_at:
+        return received_at
+    if client_time < received_at - REPLAY_HORIZON:
+        return received_at
+    return client_time
+
+
+def record_count(
+    *,
+    token: HookToken,
+    model: str,
+    session_id: str,
+    response_length: int | None,
+    event_id: uuid.UUID | None,
+    client_timestamp: str,
+    client_time: datetime | None,
+    usage: TokenUsage | None,
+    now: datetime,
+) -> CountOutcome:
+    """After a turn: one usage row. A repeated event_id records nothing (the unique constraint decides)."""
+    seat, team = token.seat, token.seat.team
+    family = family_of(team, model)
+    cost = engine.credit_cost(family, team.credit_weights)
+    tokens = usage or TokenUsage()
+    event = UsageEvent(
+        seat=seat,
+        device_id=token.device_id,
+        family=family,
+        model_raw=model[:255],
+        credit_cost=cost,
+        occurred_at=placement(received_at=now, client_time=client_time, has_event_id=event_id is not None),
+        received_at=now,
+        client_timestamp=client_timestamp[:64],
+        event_id=event_id,
+        session_id=session_id,
+        response_length=response_length,
+        input_tokens=tokens.input_tokens if usage else None,
+        output_tokens=tokens.output_tokens if usage else None,
+        cache_creation_input_tokens=tokens.cache_creation_input_tokens if usage else None,
+        cache_read_input_tokens=tokens.cache_read_input_tokens if usage else None,
+    )
+    duplicate = False
+    try:
+        with transaction.atomic():
+            event.save(force_insert=True)
+            if session_id:
+                oldest = (
+                    CreditHold.objects.filter(seat=seat, session_id=session_id, expires_at__gt=now)
+                    .order_by("created_at")
+                    .values_list("pk", flat=True)
+                    .first()
+                )
+                if oldest is not None:
+                    CreditHold.objects.filter(pk=oldest).delete()
+            SessionEvent.objects.create(
+                seat=seat,
+                device_id=token.device_id,
+                kind=SessionEvent.TURN_COMPLETE,
+                session_id=session_id,
+                family=family,
+                response_length=response_length,
+                created_at=now,
+            )
+    except IntegrityError:
+        if event_id is None or not UsageEvent.objects.filter(seat=seat, event_id=event_id).exists():
+            raise
+        duplicate = True
+    _touch_seat(seat, now)
+    rules = selectors.effective_rules(seat)
+    position = engine.tightest_credit_position(
+        rules, selectors.seat_usage(seat, now=now, rules=rules, exclude_session=None)
+    )
+    return CountOutcome(
+        duplicate=duplicate,
+        new_balance=position.balance if position else None,
+        family=family,
+        cost=cost,
+    )
+
+
+def prune_old_events(*, now: datetime | None = None) -> int:
+    """Drops usage and session events past the team's retention; returns how many rows went."""
+    now = now or timezone.now()
+    removed = 0
+    for team in Team.objects.all():
+        cutoff = now - timedelta(days=team.event_retention_days)
+        removed += UsageEvent.objects.filter(seat__team=team, occurred_at__lt=cutoff).delete()[0]
+        removed += SessionEvent.objects.filter(seat__team=team, created_at__lt=cutoff).delete()[0]
+    CreditHold.objects.filter(expires_at__lte=now).delete()
+    return removed
