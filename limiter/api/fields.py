@@ -3,6 +3,8 @@
 from rest_framework import serializers
 
 MAX_INFO_LENGTH = 255
+# Lengths are stored in 32-bit integer columns; anything larger is not a real prompt or response.
+MAX_COUNT = 2**31 - 1
 
 
 class StrictString(serializers.CharField):
@@ -25,19 +27,18 @@ class StrictString(serializers.CharField):
 
 
 class StrictCount(serializers.IntegerField):
-    """A JSON integer ≥ 0 (booleans and numeric strings are not integers here)."""
+    """A JSON integer from 0 to `max_value` (booleans and numeric strings are not integers here)."""
 
-    default_error_messages = {"invalid": "must be an integer ≥ 0"}
+    default_error_messages = {"invalid": "must be an integer from 0 to {max_value}"}
 
     def __init__(self, **kwargs):
         kwargs.setdefault("required", False)
         kwargs.setdefault("allow_null", True)
         kwargs.setdefault("min_value", 0)
+        kwargs.setdefault("max_value", MAX_COUNT)
         super().__init__(**kwargs)
 
     def to_internal_value(self, data):
-        if isinstance(data, bool) or not isinstance(data, int) or data < 0:
-            self.fail("invalid")
-        if self.max_value is not None and data > self.max_value:
-            self.fail("invalid")
+        if isinstance(data, bool) or not isinstance(data, int) or not 0 <= data <= self.max_value:
+            self.fail("invalid", max_value=self.max_value)
         return data
