@@ -54,8 +54,10 @@ class HookView(APIView):
 
     @staticmethod
     def _payload(request) -> dict:
-        if int(request.META.get("CONTENT_LENGTH") or 0) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
-            raise BodyTooLarge()
+        # Django's request.body trusts the header to be a number; a client may send anything.
+        length = request.META.get("CONTENT_LENGTH") or "0"
+        if not (length.isascii() and length.isdigit()):
+            raise exceptions.ParseError("Content-Length must be a whole number of bytes")
         try:
             raw = request._request.body
         except RequestDataTooBig as exc:
