@@ -66,7 +66,8 @@ class HookView(APIView):
             return {}
         try:
             payload = json.loads(raw)
-        except (ValueError, UnicodeDecodeError) as exc:
+        # RecursionError: nesting deeper than the parser's stack, which no client of ours sends.
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
             raise MalformedJSON() from exc
         if not isinstance(payload, dict):
             raise exceptions.ValidationError({"non_field_errors": ["Request body must be a JSON object"]})
