@@ -7,6 +7,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.db import connection
 from django.http import JsonResponse
 from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions
 from rest_framework.response import Response
@@ -284,5 +285,6 @@ class RootHealthView(APIView):
         return Response(body)
 
 
+@csrf_exempt  # otherwise a POST to an unknown path gets Django's 403 CSRF page instead of a JSON 404
 def not_found(request, *args, **kwargs):
     return JsonResponse({"error": "Not found"}, status=404)
