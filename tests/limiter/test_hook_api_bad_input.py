@@ -15,7 +15,9 @@ from .conftest import HookApi, token_for
 POST_ENDPOINTS = ["register", "sync", "check", "count"]
 TOKEN_ENDPOINTS = ["sync", "check", "count"]
 MAX_BODY = 64 * 1024
-CHECK_DENY_REASON = "This machine's Claude Governor token is not valid. Ask your admin for a new install code."
+CHECK_DENY_REASON = (
+    "This machine's Claude Governor token is not valid. Ask your admin for a new install code."
+)
 
 
 @pytest.fixture
@@ -69,7 +71,16 @@ def test_killed_seat_sending_junk_to_check_is_blocked_without_a_logout(api, alic
 
 STRING_FIELDS = {
     "register": ["code"],
-    "sync": ["model", "hostname", "platform", "arch", "os_version", "node_version", "claude_version", "session_id"],
+    "sync": [
+        "model",
+        "hostname",
+        "platform",
+        "arch",
+        "os_version",
+        "node_version",
+        "claude_version",
+        "session_id",
+    ],
     "check": ["model", "project_dir", "session_id"],
     "count": ["model", "timestamp", "session_id"],
 }
@@ -103,7 +114,9 @@ def test_a_count_that_is_not_a_small_whole_number_is_a_400(api, endpoint, field,
 
 
 @pytest.mark.parametrize("endpoint", ["sync", "check", "count"])
-@pytest.mark.parametrize("text", ["dev\x00box", "\ud800", "a\udfffb"], ids=["nul", "lone-high-surrogate", "lone-low"])
+@pytest.mark.parametrize(
+    "text", ["dev\x00box", "\ud800", "a\udfffb"], ids=["nul", "lone-high-surrogate", "lone-low"]
+)
 def test_strings_a_database_cannot_store_are_a_400(api, endpoint, text):
     field = {"sync": "hostname", "check": "project_dir", "count": "session_id"}[endpoint]
     reply = api.post(endpoint, raw=json.dumps({"model": "opus", "session_id": "s1", field: text}).encode())
@@ -137,7 +150,9 @@ def test_over_long_informational_strings_are_cut_not_rejected(api, alice):
 
 def test_unknown_fields_are_ignored(api):
     assert api.post("check", {"model": "opus", "future_field": {"x": [1]}}).json["allowed"] is True
-    assert api.post("count", {"model": "opus", "usage": {"input_tokens": 5, "thinking_tokens": 9}}).status == 200
+    assert (
+        api.post("count", {"model": "opus", "usage": {"input_tokens": 5, "thinking_tokens": 9}}).status == 200
+    )
 
 
 @pytest.mark.parametrize(
