@@ -1,4 +1,4 @@
-"""Credit holds (contract §6.4): an admitted prompt reserves its price so parallel sessions can't overspend."""
+"""Credit holds (contract §6.4): an admitted prompt reserves its price, so sessions cannot overspend."""
 
 import time
 from datetime import timedelta
