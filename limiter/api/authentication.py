@@ -1,5 +1,6 @@
 """Hook token authentication: Bearer header, or `auth_token` in the JSON body (the header wins)."""
 
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import AuthenticationFailed, NotAuthenticated
 
@@ -31,3 +32,17 @@ class HookTokenAuthentication(BaseAuthentication):
 
     def authenticate_header(self, request):
         return "Bearer"
+
+
+class HookTokenScheme(OpenApiAuthenticationExtension):
+    """Declares the token in the OpenAPI schema, so schema-driven clients and checkers send it."""
+
+    target_class = HookTokenAuthentication
+    name = "hookToken"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "The token from /register; POST endpoints also accept it as `auth_token`.",
+        }

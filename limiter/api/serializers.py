@@ -142,6 +142,16 @@ class CountOut(serializers.Serializer):
     duplicate = serializers.BooleanField(required=False)
 
 
+class StatusOut(serializers.Serializer):
+    user = SeatOut()
+    credit_weights = serializers.DictField(child=serializers.IntegerField())
+    credit_balance = serializers.IntegerField(allow_null=True)
+    credit_budget = serializers.IntegerField(allow_null=True)
+    limits = RuleOut(many=True)
+    per_model = serializers.DictField(help_text='{family or "all": {window: {used, limit, remaining}}}')
+    usage = serializers.DictField(help_text="{window: {counts, totalCredits, windowStart}}")
+
+
 class HealthOut(serializers.Serializer):
     status = serializers.CharField()
     timestamp = serializers.CharField()

@@ -226,7 +226,7 @@ class CountView(HookView):
 
 
 class StatusView(HookView):
-    @extend_schema(responses={200: None, 401: ERRORS[401], 405: ERRORS[405]})
+    @extend_schema(responses={200: s.StatusOut, 401: ERRORS[401], 405: ERRORS[405]})
     def get(self, request):
         seat, now = request.auth.seat, timezone.now()
         team = seat.team
@@ -266,7 +266,7 @@ class StatusView(HookView):
 class HealthView(APIView):
     authentication_classes = []
 
-    @extend_schema(responses={200: s.HealthOut}, auth=[])
+    @extend_schema(responses={200: s.HealthOut, 405: ERRORS[405]}, auth=[])
     def get(self, request):
         return Response({"status": "ok", "timestamp": iso(timezone.now())})
 
@@ -274,7 +274,7 @@ class HealthView(APIView):
 class RootHealthView(APIView):
     authentication_classes = []
 
-    @extend_schema(responses={200: s.HealthOut, 503: s.HealthOut}, auth=[])
+    @extend_schema(responses={200: s.HealthOut, 405: ERRORS[405], 503: s.HealthOut}, auth=[])
     def get(self, request):
         body = {"status": "ok", "timestamp": iso(timezone.now()), "version": VERSION}
         try:
