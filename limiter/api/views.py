@@ -1,5 +1,6 @@
 """Hook API v1: one view per endpoint. Each parses, authenticates, calls one service, and renders."""
 
+import ipaddress
 import json
 
 from django.conf import settings
@@ -29,6 +30,14 @@ ERRORS = {
 }
 
 
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
 def client_ip(request) -> str | None:
     """REMOTE_ADDR, or the nearest X-Forwarded-For hop that is not one of our trusted proxies."""
     remote = request.META.get("REMOTE_ADDR") or None
@@ -37,7 +46,8 @@ def client_ip(request) -> str | None:
     hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if h.strip()]
     for hop in reversed(hops):
         if hop not in settings.TRUSTED_PROXIES:
-            return hop
+            # The header is client-supplied text; anything but an address is stored nowhere.
+            return hop if _is_ip(hop) else remote
     return remote
 
 
@@ -173,7 +183,10 @@ class CheckView(HookView):
         request=s.CheckIn,
         responses={
             200: s.CheckOut,
-            **{code: OpenApiResponse(s.CheckErrorOut, description=r.description) for code, r in ERRORS.items()},
+            **{
+                code: OpenApiResponse(s.CheckErrorOut, description=error.description)
+                for code, error in ERRORS.items()
+            },
         },
     )
     def post(self, request):
