@@ -49,7 +49,7 @@ def seat_usage(
     exclude_session: str | None = None,
     windows: Iterable[str] = WINDOWS,
 ) -> Usage:
-    """Counts and credits per window in one aggregate query; recent turns only when a sliding rule needs them."""
+    """Counts and credits per window in one aggregate query; recent turns only for sliding rules."""
     starts = window_starts(seat.team, now, windows)
     aggregates = {}
     for window, start in starts.items():
