@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions
+from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -53,6 +54,8 @@ def client_ip(request) -> str | None:
 
 class HookView(APIView):
     authentication_classes = [HookTokenAuthentication]
+    # The body is parsed by _payload (the token may be inside it); this declares JSON for the schema.
+    parser_classes = [JSONParser]
     input_serializer: type[s.serializers.Serializer] | None = None
     deny_on_error = False
 
@@ -116,9 +119,7 @@ class RegisterView(HookView):
         auth=[],
     )
     def post(self, request):
-        code = self.validated(request).get("code") or ""
-        if not code.strip():
-            raise exceptions.ValidationError({"non_field_errors": ["Install code required"]})
+        code = self.validated(request)["code"]
         token, seat = services.register(code=code, ip=client_ip(request))
         rules = selectors.effective_rules(seat)
         return Response(
