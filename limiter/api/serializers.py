@@ -2,6 +2,7 @@
 
 from datetime import UTC, datetime
 
+from django.core.validators import RegexValidator
 from rest_framework import serializers
 
 from ..services import TokenUsage
@@ -11,7 +12,16 @@ MAX_TOKENS = 10**10
 
 
 class RegisterIn(serializers.Serializer):
-    code = StrictString(max_length=100)
+    code = StrictString(
+        max_length=100, required=True, allow_null=False, allow_blank=False, validators=[RegexValidator(r"\S")]
+    )
+
+    def to_internal_value(self, data):
+        # The contract's one message for a missing, null or blank code.
+        code = data.get("code") if isinstance(data, dict) else None
+        if code is None or (isinstance(code, str) and not code.strip()):
+            raise serializers.ValidationError({"non_field_errors": ["Install code required"]})
+        return super().to_internal_value(data)
 
 
 class SyncIn(serializers.Serializer):
