@@ -38,7 +38,7 @@ class SyncIn(serializers.Serializer):
 
 class CheckIn(serializers.Serializer):
     model = StrictString()
-    local_usage = serializers.JSONField(required=False, help_text="Ignored; the server counts.")
+    local_usage = serializers.JSONField(required=False, allow_null=True, help_text="Ignored; the server counts.")
     prompt_length = StrictCount()
     project_dir = StrictString()
     session_id = StrictString()
