@@ -2,19 +2,16 @@
 
 from datetime import UTC, datetime
 
-from django.core.validators import RegexValidator
 from rest_framework import serializers
 
 from ..services import TokenUsage
-from .fields import CanonicalUUID, StrictCount, StrictString
+from .fields import CanonicalUUID, InstallCodeString, StrictCount, StrictString
 
 MAX_TOKENS = 10**10
 
 
 class RegisterIn(serializers.Serializer):
-    code = StrictString(
-        max_length=100, required=True, allow_null=False, allow_blank=False, validators=[RegexValidator(r"\S")]
-    )
+    code = InstallCodeString(max_length=100, required=True, allow_null=False)
 
     def to_internal_value(self, data):
         # The contract's one message for a missing, null or blank code.
@@ -38,7 +35,9 @@ class SyncIn(serializers.Serializer):
 
 class CheckIn(serializers.Serializer):
     model = StrictString()
-    local_usage = serializers.JSONField(required=False, allow_null=True, help_text="Ignored; the server counts.")
+    local_usage = serializers.JSONField(
+        required=False, allow_null=True, help_text="Ignored; the server counts."
+    )
     prompt_length = StrictCount()
     project_dir = StrictString()
     session_id = StrictString()
