@@ -373,3 +373,9 @@ def test_an_empty_body_means_an_empty_object(api):
     assert reply.json["allowed"] is True
     assert api.post("count", raw=b"  \n").json["recorded"] is True
     assert UsageEvent.objects.get().family == "default"
+
+
+def test_local_usage_is_ignored_whatever_it_holds(api):
+    for local_usage in (None, {}, {"opus": 99}, [1, 2], "lots", 5):
+        reply = api.post("check", {"model": "opus", "local_usage": local_usage})
+        assert (reply.status, reply.json["allowed"]) == (200, True), (local_usage, reply.text)
