@@ -79,7 +79,8 @@ class StrictCount(serializers.IntegerField):
 class CanonicalUUID(serializers.Field):
     """A UUID string in the canonical 8-4-4-4-12 hex form, any version; not an int, URN or braced form."""
 
-    default_error_messages = {"invalid": "must be a UUID"}
+    # Contract E1 words this one without the usual colon.
+    default_error_messages = {"invalid": "{name} must be a UUID"}
     pattern = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
 
     def __init__(self, **kwargs):
@@ -89,7 +90,7 @@ class CanonicalUUID(serializers.Field):
 
     def to_internal_value(self, data):
         if not isinstance(data, str) or not self.pattern.fullmatch(data):
-            self.fail("invalid")
+            self.fail("invalid", name=self.field_name)
         return uuid.UUID(data)
 
     def to_representation(self, value):
