@@ -5,6 +5,8 @@ import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
+from django.db import connection
+
 from limiter import services
 from limiter.models import HookToken, UsageEvent
 
@@ -43,6 +45,11 @@ def test_counts_every_one_of_many_parallel_turns(live, alice):
     assert daily["counts"] == {"opus": 80, "sonnet": 80, "haiku": 80, "default": 0}
     assert daily["totalCredits"] == 80 * (10 + 3 + 1)
     assert api.post("sync", {}).json["credit_balance"] == 100_000 - 80 * 14
+    if connection.vendor == "sqlite":
+        # What makes this work on SQLite: one file shared by all server threads, in write-ahead-log mode.
+        with connection.cursor() as cursor:
+            assert cursor.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        assert connection.settings_dict["NAME"].endswith(".sqlite3")
 
 
 def test_parallel_replays_of_one_event_are_counted_once(live, alice):

@@ -187,7 +187,7 @@ def test_event_id_must_be_a_canonical_uuid(api):
         ["6f1c1f4e-3b8e-4c43-9a55-0f6c1d3c2a10"],
     ]
     send = lambda event_id: api.post("count", {"model": "opus", "event_id": event_id})  # noqa: E731
-    expect = lambda reply: assert_json_error(reply, 400, "event_id: must be a UUID")  # noqa: E731
+    expect = lambda reply: assert_json_error(reply, 400, "event_id must be a UUID")  # noqa: E731
     assert failures(event_ids, send, expect) == []
     assert not UsageEvent.objects.exists()
 
