@@ -11,7 +11,7 @@ from limiter.api.presenters import iso
 from limiter.models import UsageEvent
 from limiter.services import placement
 
-from .conftest import HookApi, per_model, token_for
+from .conftest import HookApi, credits_rule, per_model, token_for
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2026, 11, 22, 1, 42, 29, tzinfo=UTC)
@@ -121,3 +121,39 @@ def test_a_replay_timestamp_with_an_offset_is_placed_at_that_instant(live, alice
     made_at = (timezone.now() - timedelta(days=2)).replace(microsecond=0)
     event = count(api, made_at.astimezone(ZoneInfo("Asia/Kolkata")).isoformat(), str(uuid.uuid4()))
     assert event.occurred_at == made_at
+
+
+def test_a_sliding_cap_frees_up_when_the_oldest_replayed_turn_is_24_hours_old(live, alice):
+    per_model(alice, "opus", "sliding_24h", 2)
+    api = HookApi(live, token_for(alice))
+    now = timezone.now().replace(microsecond=0)
+    oldest = now - timedelta(hours=23)
+    for made_at in (now - timedelta(hours=25), oldest, now - timedelta(hours=1)):
+        count(api, iso(made_at), str(uuid.uuid4()))
+
+    denied = api.post("check", {"model": "opus", "session_id": "s2"}).json
+
+    assert denied["allowed"] is False
+    assert denied["resets_at"] == iso(oldest + timedelta(hours=24))
+    local_reset = (oldest + timedelta(hours=24)).astimezone(BERLIN)
+    assert denied["reason"] == (
+        "Sliding 24-hour opus limit reached for Alice.\nUsed 2/2 prompts.\n"
+        f"Resets {local_reset:%Y-%m-%d %H:%M} (Europe/Berlin).\n\nSwitch to another model or try again later."
+    )
+
+
+def test_a_sliding_credit_budget_frees_up_when_enough_credits_age_out(live, alice):
+    credits_rule(alice, "sliding_24h", 25)
+    api = HookApi(live, token_for(alice))
+    now = timezone.now().replace(microsecond=0)
+    for hours_ago, model in ((20, "opus"), (10, "sonnet"), (2, "opus")):
+        made_at = iso(now - timedelta(hours=hours_ago))
+        assert api.post("count", {"model": model, "event_id": str(uuid.uuid4()), "timestamp": made_at}).status == 200
+
+    opus = api.post("check", {"model": "opus", "session_id": "s2"}).json
+    haiku = api.post("check", {"model": "haiku", "session_id": "s3"}).json
+
+    # 23 of 25 used: opus (10) must wait until the 10-credit turn of 20 hours ago leaves the window.
+    assert (opus["allowed"], opus["resets_at"]) == (False, iso(now + timedelta(hours=4)))
+    assert "Used 23/25 credits (2 remaining).\nOpus costs 10 credits per prompt." in opus["reason"]
+    assert haiku["allowed"] is True
