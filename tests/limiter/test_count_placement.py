@@ -148,7 +148,8 @@ def test_a_sliding_credit_budget_frees_up_when_enough_credits_age_out(live, alic
     now = timezone.now().replace(microsecond=0)
     for hours_ago, model in ((20, "opus"), (10, "sonnet"), (2, "opus")):
         made_at = iso(now - timedelta(hours=hours_ago))
-        assert api.post("count", {"model": model, "event_id": str(uuid.uuid4()), "timestamp": made_at}).status == 200
+        body = {"model": model, "event_id": str(uuid.uuid4()), "timestamp": made_at}
+        assert api.post("count", body).status == 200
 
     opus = api.post("check", {"model": "opus", "session_id": "s2"}).json
     haiku = api.post("check", {"model": "haiku", "session_id": "s3"}).json
