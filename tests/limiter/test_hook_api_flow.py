@@ -92,7 +92,8 @@ def test_v1_flow_register_sync_check_count_until_denied_kill_and_reinstate(live,
     )
     assert "allowed" not in synced.json
     device = alice.devices.get()
-    assert (device.hostname, device.platform, device.claude_version) == ("devbox", "linux", "2.1.0 (Claude Code)")
+    assert (device.hostname, device.platform) == ("devbox", "linux")
+    assert device.claude_version == "2.1.0 (Claude Code)"
     start = SessionEvent.objects.get(seat=alice)
     assert (start.kind, start.session_id, start.family) == ("session_start", "sess-1", "opus")
     alice.refresh_from_db()
@@ -101,7 +102,8 @@ def test_v1_flow_register_sync_check_count_until_denied_kill_and_reinstate(live,
     for expected_balance in (20, 10):
         allowed = check(api)
         assert allowed.status == 200
-        assert (allowed.json["allowed"], allowed.json["reason"], allowed.json["resets_at"]) == (True, None, None)
+        assert (allowed.json["allowed"], allowed.json["reason"]) == (True, None)
+        assert allowed.json["resets_at"] is None
         # A check never counts; only the turn's /count does.
         assert UsageEvent.objects.filter(seat=alice).count() == (30 - expected_balance) // 10 - 1
         assert allowed.json["status"] == "active"
