@@ -109,6 +109,10 @@ class Seat(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(status__in=STATUSES), name="seat_status_valid"),
         ]
+        permissions = [
+            ("change_seat_status", "Can pause, resume, kill and reinstate seats"),
+            ("issue_install_code", "Can issue install codes"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.slug})"
@@ -162,6 +166,19 @@ class Rule(models.Model):
     def __str__(self) -> str:
         return describe_rule(self.spec())
 
+    def save(self, *args, **kwargs):
+        if self.type == TIME_OF_DAY:
+            self.window, self.value = "", None
+            self.schedule_tz = self.schedule_tz or "UTC"
+            for name in ("schedule_start", "schedule_end"):
+                moment = getattr(self, name)
+                if moment is not None:
+                    setattr(self, name, moment.replace(second=0, microsecond=0))
+        else:
+            self.schedule_start = self.schedule_end = None
+            self.schedule_tz = ""
+        super().save(*args, **kwargs)
+
     def clean(self) -> None:
         errors: dict[str, str] = {}
         if self.model and not is_valid_family(self.model):
@@ -182,19 +199,6 @@ class Rule(models.Model):
                 errors["schedule_end"] = "Start and end must differ."
         if errors:
             raise ValidationError(errors)
-
-    def save(self, *args, **kwargs):
-        if self.type == TIME_OF_DAY:
-            self.window, self.value = "", None
-            self.schedule_tz = self.schedule_tz or "UTC"
-            for name in ("schedule_start", "schedule_end"):
-                moment = getattr(self, name)
-                if moment is not None:
-                    setattr(self, name, moment.replace(second=0, microsecond=0))
-        else:
-            self.schedule_start = self.schedule_end = None
-            self.schedule_tz = ""
-        super().save(*args, **kwargs)
 
     def spec(self) -> RuleSpec:
         return RuleSpec(
@@ -217,7 +221,7 @@ def describe_rule(spec: RuleSpec) -> str:
     model = spec.model or "all models"
     if spec.type == TIME_OF_DAY:
         start, end = spec.schedule_start, spec.schedule_end
-        return f"{model} only {start:%H:%M}–{end:%H:%M} {spec.schedule_tz}" if start and end else model
+        return f"{model} only {start:%H:%M}-{end:%H:%M} {spec.schedule_tz}" if start and end else model
     value = "unlimited" if spec.value == -1 else spec.value
     if spec.type == CREDITS:
         return f"{value} credits {spec.window}"
@@ -257,7 +261,9 @@ class InstallCode(models.Model):
 
 class HookToken(models.Model):
     seat = models.ForeignKey(Seat, on_delete=models.CASCADE, related_name="tokens")
-    device = models.ForeignKey(Device, null=True, blank=True, on_delete=models.SET_NULL, related_name="tokens")
+    device = models.ForeignKey(
+        Device, null=True, blank=True, on_delete=models.SET_NULL, related_name="tokens"
+    )
     token_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
     revoked_at = models.DateTimeField(null=True, blank=True)

@@ -30,15 +30,53 @@ def token_holder(token_hash: str) -> HookToken | None:
 
 def effective_rules(seat: Seat) -> list[RuleSpec]:
     """The seat's rules plus the team defaults it does not override, in evaluation order."""
-    rows = list(Rule.objects.filter(Q(seat_id=seat.pk) | Q(team_id=seat.team_id)))
-    own_keys = {r.override_key() for r in rows if r.seat_id is not None}
-    kept = [r for r in rows if r.seat_id is not None or r.override_key() not in own_keys]
-    kept.sort(key=lambda r: (r.position, str(r.id)))
+    return _merge_rules(seat, Rule.objects.filter(Q(seat_id=seat.pk) | Q(team_id=seat.team_id)))
+
+
+def _merge_rules(seat: Seat, rows: Iterable[Rule]) -> list[RuleSpec]:
+    own = [r for r in rows if r.seat_id == seat.pk]
+    own_keys = {r.override_key() for r in own}
+    inherited = [r for r in rows if r.team_id == seat.team_id and r.override_key() not in own_keys]
+    kept = sorted([*own, *inherited], key=lambda r: (r.position, str(r.id)))
     return [r.spec() for r in kept]
 
 
 def window_starts(team: Team, now: datetime, windows: Iterable[str] = WINDOWS) -> dict[str, datetime]:
     return {w: window_bounds(w, now, team.tz)[0] for w in windows}
+
+
+def _aggregated_usage(
+    seat_ids: list, starts: dict[str, datetime]
+) -> dict[object, tuple[dict[str, dict[str, int]], dict[str, int]]]:
+    """Per seat: counts per window and family, credits per window; one aggregate query for all seats."""
+    aggregates = {}
+    for window, start in starts.items():
+        in_window = Q(occurred_at__gte=start)
+        aggregates[f"n_{window}"] = Count("id", filter=in_window)
+        aggregates[f"c_{window}"] = Sum("credit_cost", filter=in_window)
+    rows = (
+        UsageEvent.objects.filter(seat_id__in=seat_ids, occurred_at__gte=min(starts.values()))
+        .values("seat_id", "family")
+        .annotate(**aggregates)
+        .order_by()
+    )
+    result = {pk: ({w: {} for w in starts}, dict.fromkeys(starts, 0)) for pk in seat_ids}
+    for row in rows:
+        counts, credits = result[row["seat_id"]]
+        for window in starts:
+            if row[f"n_{window}"]:
+                counts[window][row["family"]] = row[f"n_{window}"]
+                credits[window] += row[f"c_{window}"] or 0
+    return result
+
+
+def _recent_turns(seat_id, now: datetime) -> list[engine.CountedTurn]:
+    return [
+        engine.CountedTurn(occurred_at=t, family=f, cost=c)
+        for t, f, c in UsageEvent.objects.filter(seat_id=seat_id, occurred_at__gte=now - SLIDING_SPAN)
+        .order_by("occurred_at")
+        .values_list("occurred_at", "family", "credit_cost")
+    ]
 
 
 def seat_usage(
@@ -49,37 +87,10 @@ def seat_usage(
     exclude_session: str | None = None,
     windows: Iterable[str] = WINDOWS,
 ) -> Usage:
-    """Counts and credits per window in one aggregate query; recent turns only when a sliding rule needs them."""
-    starts = window_starts(seat.team, now, windows)
-    aggregates = {}
-    for window, start in starts.items():
-        in_window = Q(occurred_at__gte=start)
-        aggregates[f"n_{window}"] = Count("id", filter=in_window)
-        aggregates[f"c_{window}"] = Sum("credit_cost", filter=in_window)
-    rows = (
-        UsageEvent.objects.filter(seat_id=seat.pk, occurred_at__gte=min(starts.values()))
-        .values("family")
-        .annotate(**aggregates)
-        .order_by()
-    )
-    counts: dict[str, dict[str, int]] = {w: {} for w in starts}
-    credits = dict.fromkeys(starts, 0)
-    for row in rows:
-        for window in starts:
-            if row[f"n_{window}"]:
-                counts[window][row["family"]] = row[f"n_{window}"]
-                credits[window] += row[f"c_{window}"] or 0
-    recent: list[engine.CountedTurn] = []
+    """Counts and credits per window; recent turns only when a sliding rule needs them."""
     rules = list(rules)
-    if any(r.window == SLIDING_24H for r in rules):
-        recent = [
-            engine.CountedTurn(occurred_at=t, family=f, cost=c)
-            for t, f, c in UsageEvent.objects.filter(
-                seat_id=seat.pk, occurred_at__gte=now - SLIDING_SPAN
-            )
-            .order_by("occurred_at")
-            .values_list("occurred_at", "family", "credit_cost")
-        ]
+    counts, credits = _aggregated_usage([seat.pk], window_starts(seat.team, now, windows))[seat.pk]
+    recent = _recent_turns(seat.pk, now) if any(r.window == SLIDING_24H for r in rules) else []
     held = 0
     if any(r.type == engine.CREDITS for r in rules):
         holds = CreditHold.objects.filter(seat_id=seat.pk, expires_at__gt=now)
@@ -105,12 +116,34 @@ class SeatOverview:
 
 
 def seat_overview(seat: Seat, *, now: datetime) -> SeatOverview:
-    rules = effective_rules(seat)
-    usage = seat_usage(seat, now=now, rules=rules)
-    position = engine.tightest_credit_position(rules, usage)
-    return SeatOverview(
-        seat=seat,
-        today={k: v for k, v in daily_usage_report(usage).items() if v},
-        credit_balance=position.balance if position else None,
-        credit_budget=position.budget if position else None,
+    return seats_overview([seat], now=now)[seat.pk]
+
+
+def seats_overview(seats: list[Seat], *, now: datetime) -> dict[object, SeatOverview]:
+    """Today's turns per family and the credit position of many seats in a fixed number of queries."""
+    if not seats:
+        return {}
+    team = seats[0].team
+    team_ids = {seat.team_id for seat in seats}
+    all_rules = list(Rule.objects.filter(Q(seat__in=seats) | Q(team_id__in=team_ids)))
+    usage_rows = _aggregated_usage([seat.pk for seat in seats], window_starts(team, now))
+    holds = dict(
+        CreditHold.objects.filter(seat__in=seats, expires_at__gt=now)
+        .values("seat_id")
+        .annotate(total=Sum("cost"))
+        .values_list("seat_id", "total")
     )
+    overviews = {}
+    for seat in seats:
+        rules = _merge_rules(seat, all_rules)
+        counts, credits = usage_rows[seat.pk]
+        recent = _recent_turns(seat.pk, now) if any(r.window == SLIDING_24H for r in rules) else []
+        usage = Usage(counts=counts, credits=credits, recent=recent, held_credits=holds.get(seat.pk, 0))
+        position = engine.tightest_credit_position(rules, usage)
+        overviews[seat.pk] = SeatOverview(
+            seat=seat,
+            today=dict(counts.get(DAILY, {})),
+            credit_balance=position.balance if position else None,
+            credit_budget=position.budget if position else None,
+        )
+    return overviews

@@ -10,10 +10,12 @@ from ..errors import LimiterError, TooManyAttempts
 
 logger = logging.getLogger(__name__)
 
-BAD_TOKEN_REASON = (
+REASON_BAD_REGISTRATION = (
     "This machine's Claude Governor token is not valid. Ask your admin for a new install code."
 )
-NO_TOKEN_REASON = "This machine is not registered with Claude Governor. Run the installer with an install code."
+REASON_UNREGISTERED = (
+    "This machine is not registered with Claude Governor. Run the installer with an install code."
+)
 
 
 class MalformedJSON(exceptions.ParseError):
@@ -62,7 +64,7 @@ def exception_handler(exc: Exception, context: dict) -> Response:
     if getattr(view, "deny_on_error", False):
         # The v1 client shows `reason` and blocks; without it the block message would be empty.
         if status == 401:
-            reason = NO_TOKEN_REASON if message == "auth_token required" else BAD_TOKEN_REASON
+            reason = REASON_UNREGISTERED if message == "auth_token required" else REASON_BAD_REGISTRATION
         else:
             reason = f"Claude Governor could not check this prompt: {message}"
         body.update(allowed=False, reason=reason, resets_at=None)

@@ -169,7 +169,10 @@ class CheckView(HookView):
         request=s.CheckIn,
         responses={
             200: s.CheckOut,
-            **{code: OpenApiResponse(s.CheckErrorOut, description=r.description) for code, r in ERRORS.items()},
+            **{
+                code: OpenApiResponse(s.CheckErrorOut, description=r.description)
+                for code, r in ERRORS.items()
+            },
         },
     )
     def post(self, request):
