@@ -3,6 +3,10 @@
 from .settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 REGISTER_RATE_LIMIT = 1000
 
 # A file, not memory: live-server tests run requests in threads that each need their own connection.
