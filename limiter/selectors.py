@@ -147,3 +147,11 @@ def seats_overview(seats: list[Seat], *, now: datetime) -> dict[object, SeatOver
             credit_budget=position.budget if position else None,
         )
     return overviews
+
+
+def seats_for_email(email: str) -> list[Seat]:
+    """The seats linked to a person by email (case-insensitive); an empty address links none."""
+    email = email.strip()
+    if not email:
+        return []
+    return list(Seat.objects.select_related("team").filter(email__iexact=email).order_by("name"))
