@@ -1,5 +1,11 @@
-"""The user list gains each person's Governor role and a "Force logout" action."""
+"""The user list gains each person's Governor role and a "Force logout" action; third-party actions get gated.
 
+Importing the admin modules of auth and allauth registers their models, so they can be re-registered here
+although this app comes first in INSTALLED_APPS.
+"""
+
+from allauth.account.admin import EmailAddressAdmin
+from allauth.account.models import EmailAddress
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
@@ -32,3 +38,14 @@ class GovernorUserAdmin(UserAdmin):
 
 admin.site.unregister(User)
 admin.site.register(User, GovernorUserAdmin)
+
+
+class GovernorEmailAddressAdmin(EmailAddressAdmin):
+    # allauth's action carries no permission, so view-only roles would be offered it.
+    @admin.action(description="Mark selected email addresses as verified", permissions=["change"])
+    def make_verified(self, request, queryset):
+        return super().make_verified(request, queryset)
+
+
+admin.site.unregister(EmailAddress)
+admin.site.register(EmailAddress, GovernorEmailAddressAdmin)
