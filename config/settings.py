@@ -65,6 +65,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "monitoring.middleware.IdentityProviderErrorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -187,7 +188,8 @@ REGISTER_RATE_WINDOW_SECONDS = env.int("REGISTER_RATE_WINDOW_SECONDS", default=6
 # --- Single sign-on and roles (monitoring app; docs/sso.md) ----------------------------------------------
 # People log in through the team's OpenID Connect provider (Authentik); roles come from its `groups` claim
 # on every login. Without OIDC_* the admin keeps the local password form, for superusers only.
-OIDC_SERVER_URL = env.str("OIDC_SERVER_URL", default="")  # the issuer, or its .well-known discovery URL
+# The issuer, or its discovery URL. allauth appends "/.well-known/…" to an issuer, so no trailing "/".
+OIDC_SERVER_URL = env.str("OIDC_SERVER_URL", default="").rstrip("/")
 OIDC_CLIENT_ID = env.str("OIDC_CLIENT_ID", default="")
 OIDC_CLIENT_SECRET = env.str("OIDC_CLIENT_SECRET", default="")
 _oidc_given = [

@@ -97,3 +97,10 @@ def test_signing_out_from_the_refusal_page_ends_the_session(client, django_user_
     assert out.status_code == 200 and out.redirect_chain[-1][0] == "/admin/signed-out/"
     assert b"Log in again" in out.content
     assert "_auth_user_id" not in client.session
+
+
+def test_an_unreachable_provider_gets_a_clear_page_with_the_break_glass_way_in(client, sso_on, db):
+    page = client.get("/admin/", follow=True)
+    assert page.status_code == 502
+    text = page.content.decode()
+    assert "could not reach the identity provider" in text and 'href="/admin/login/local/"' in text
