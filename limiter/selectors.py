@@ -22,7 +22,7 @@ def current_team() -> Team:
 
 def token_holder(token_hash: str) -> HookToken | None:
     return (
-        HookToken.objects.select_related("seat", "seat__team")
+        HookToken.objects.select_related("seat", "seat__team", "device")
         .filter(token_hash=token_hash, revoked_at__isnull=True)
         .first()
     )
@@ -85,10 +85,16 @@ def seat_usage(
     now: datetime,
     rules: Iterable[RuleSpec] = (),
     exclude_session: str | None = None,
-    windows: Iterable[str] = WINDOWS,
+    windows: Iterable[str] | None = None,
 ) -> Usage:
-    """Counts and credits per window; recent turns only when a sliding rule needs them."""
+    """Counts and credits per window; recent turns only when a sliding rule needs them.
+
+    Without `windows`, only today (always reported) and the windows the rules use are aggregated, so a
+    seat without monthly rules never scans a month of events.
+    """
     rules = list(rules)
+    if windows is None:
+        windows = {DAILY, *(r.window for r in rules if r.window)}
     counts, credits = _aggregated_usage([seat.pk], window_starts(seat.team, now, windows))[seat.pk]
     recent = _recent_turns(seat.pk, now) if any(r.window == SLIDING_24H for r in rules) else []
     held = 0

@@ -142,11 +142,12 @@ def _touch_seat(seat: Seat, now: datetime) -> None:
 
 
 def _touch_device(token: HookToken, ip: str | None, now: datetime) -> None:
-    if token.device_id is None:
+    device = token.device
+    if device is None:
         return
-    Device.objects.filter(pk=token.device_id).filter(
-        Q(last_seen_at__isnull=True) | Q(last_seen_at__lte=now - TOUCH_INTERVAL) | ~Q(last_ip=ip)
-    ).update(last_seen_at=now, last_ip=ip)
+    stale = device.last_seen_at is None or now - device.last_seen_at >= TOUCH_INTERVAL
+    if stale or (ip and device.last_ip != ip):
+        Device.objects.filter(pk=device.pk).update(last_seen_at=now, last_ip=ip or device.last_ip)
 
 
 def record_sync(

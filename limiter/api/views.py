@@ -230,7 +230,7 @@ class StatusView(HookView):
         seat, now = request.auth.seat, timezone.now()
         team = seat.team
         rules = selectors.effective_rules(seat)
-        usage = selectors.seat_usage(seat, now=now, rules=rules)
+        usage = selectors.seat_usage(seat, now=now, rules=rules, windows=WINDOWS)
         per_model: dict[str, dict[str, dict]] = {}
         for rule in rules:
             if rule.type != engine.PER_MODEL:
