@@ -1,5 +1,6 @@
 """Hook token authentication: Bearer header, or `auth_token` in the JSON body (the header wins)."""
 
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import AuthenticationFailed, NotAuthenticated
 
@@ -27,3 +28,13 @@ class HookTokenAuthentication(BaseAuthentication):
 
     def authenticate_header(self, request):
         return "Bearer"
+
+
+class HookTokenScheme(OpenApiAuthenticationExtension):
+    """Documents the hook token in the OpenAPI schema (the body `auth_token` form is v1 legacy)."""
+
+    target_class = HookTokenAuthentication
+    name = "hookToken"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "http", "scheme": "bearer", "description": "The token /register returned."}
