@@ -89,6 +89,17 @@ def token_revoke(*, token: HookToken, now: datetime | None = None) -> None:
     HookToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=now or timezone.now())
 
 
+def token_rotate(*, token: HookToken, now: datetime | None = None) -> str:
+    """Replaces a live token with a new one for the same seat and device; the old one stops working."""
+    now = now or timezone.now()
+    fresh = new_token()
+    with transaction.atomic():
+        if not HookToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=now):
+            raise InvalidInput("This token was already revoked.")
+        HookToken.objects.create(seat_id=token.seat_id, device_id=token.device_id, token_hash=digest(fresh))
+    return fresh
+
+
 # --- hook API --------------------------------------------------------------------------------------
 
 
@@ -132,21 +143,28 @@ class DeviceInfo:
     claude_version: str = ""
 
 
-def _touch_seat(seat: Seat, now: datetime) -> None:
-    # Conditional update: at most one write a minute per seat, however many checks arrive.
-    if seat.last_seen_at is None or now - seat.last_seen_at >= TOUCH_INTERVAL:
+def _stale(moment: datetime | None, now: datetime) -> bool:
+    return moment is None or now - moment >= TOUCH_INTERVAL
+
+
+def _touch_seat(token: HookToken, now: datetime) -> None:
+    # At most one write a minute per seat and token, however many checks arrive.
+    seat = token.seat
+    if _stale(seat.last_seen_at, now):
         Seat.objects.filter(pk=seat.pk).filter(
             Q(last_seen_at__isnull=True) | Q(last_seen_at__lte=now - TOUCH_INTERVAL)
         ).update(last_seen_at=now)
         seat.last_seen_at = now
+    if _stale(token.last_used_at, now):
+        HookToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
 
 
 def _touch_device(token: HookToken, ip: str | None, now: datetime) -> None:
     device = token.device
     if device is None:
         return
-    stale = device.last_seen_at is None or now - device.last_seen_at >= TOUCH_INTERVAL
-    if stale or (ip and device.last_ip != ip):
+    if _stale(device.last_seen_at, now) or (ip and device.last_ip != ip):
         Device.objects.filter(pk=device.pk).update(last_seen_at=now, last_ip=ip or device.last_ip)
 
 
@@ -176,6 +194,7 @@ def record_sync(
             token.device = device_row
     Seat.objects.filter(pk=seat.pk).update(last_seen_at=now)
     seat.last_seen_at = now
+    HookToken.objects.filter(pk=token.pk).update(last_used_at=now)
     SessionEvent.objects.create(
         seat=seat,
         device=device_row,
@@ -220,7 +239,7 @@ def decide_check(
         tz=team.tz,
         now=now,
     )
-    _touch_seat(seat, now)
+    _touch_seat(token, now)
     _touch_device(token, ip, now)
     # The v1 PreToolUse recheck carries neither session nor prompt: a probe, not a prompt.
     if not session_id and prompt_length is None:
@@ -341,7 +360,7 @@ def record_count(
         if event_id is None or not UsageEvent.objects.filter(seat=seat, event_id=event_id).exists():
             raise
         duplicate = True
-    _touch_seat(seat, now)
+    _touch_seat(token, now)
     rules = selectors.effective_rules(seat)
     position = engine.tightest_credit_position(
         rules, selectors.seat_usage(seat, now=now, rules=rules, exclude_session=None)

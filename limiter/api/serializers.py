@@ -144,6 +144,10 @@ class CountOut(serializers.Serializer):
     duplicate = serializers.BooleanField(required=False)
 
 
+class RotateOut(serializers.Serializer):
+    auth_token = serializers.CharField()
+
+
 class HealthOut(serializers.Serializer):
     status = serializers.CharField()
     timestamp = serializers.CharField()

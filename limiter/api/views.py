@@ -262,6 +262,14 @@ class StatusView(HookView):
         )
 
 
+class RotateTokenView(HookView):
+    """Ours, not v1: swap this machine's token for a new one; the old token stops working at once."""
+
+    @extend_schema(request=None, responses={200: s.RotateOut, **ERRORS})
+    def post(self, request):
+        return Response({"auth_token": services.token_rotate(token=request.auth)})
+
+
 class HealthView(APIView):
     authentication_classes = []
 
