@@ -52,6 +52,9 @@ UsageEvent.objects.bulk_create([
                occurred_at=now - timedelta(minutes=random.randint(0, 60 * 24 * 7)), received_at=now)
     for _ in range(2000)
 ])
+from django.db import connection
+with connection.cursor() as cursor:
+    cursor.execute("ANALYZE")  # as autovacuum would have done on a live database
 print(json.dumps(services.install_code_issue(seat=seat)))
 """
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
