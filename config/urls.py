@@ -3,6 +3,10 @@ from django.urls import include, path
 
 from limiter.api.views import RootHealthView
 
+admin.site.site_header = "Claude Governor"
+admin.site.site_title = "Claude Governor"
+admin.site.index_title = "Seats, accounts and usage"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("health", RootHealthView.as_view(), name="health"),
