@@ -21,7 +21,11 @@ class HookTokenAuthentication(BaseAuthentication):
         token = token.strip()
         if not token:
             raise NotAuthenticated("auth_token required")
-        holder = selectors.token_holder(digest(token))
+        try:
+            token_hash = digest(token)
+        except UnicodeEncodeError:  # a lone surrogate from a JSON escape: no token of ours looks like that
+            raise AuthenticationFailed("Invalid auth_token") from None
+        holder = selectors.token_holder(token_hash)
         if holder is None:
             raise AuthenticationFailed("Invalid auth_token")
         return (holder.seat, holder)

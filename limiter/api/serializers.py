@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 from rest_framework import serializers
 
 from ..services import TokenUsage
-from .fields import StrictCount, StrictString
+from .fields import CanonicalUUID, StrictCount, StrictString
 
 MAX_TOKENS = 10**10
 
@@ -52,9 +52,7 @@ class CountIn(serializers.Serializer):
     timestamp = StrictString(max_length=64)
     session_id = StrictString()
     response_length = StrictCount()
-    event_id = serializers.UUIDField(
-        required=False, allow_null=True, error_messages={"invalid": "must be a UUID"}
-    )
+    event_id = CanonicalUUID()
     usage = TokenUsageIn(required=False, allow_null=True)
 
     def validate(self, attrs):

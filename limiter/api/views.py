@@ -7,6 +7,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.db import connection
 from django.http import JsonResponse
 from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions
 from rest_framework.response import Response
@@ -54,8 +55,10 @@ class HookView(APIView):
 
     @staticmethod
     def _payload(request) -> dict:
-        if int(request.META.get("CONTENT_LENGTH") or 0) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
-            raise BodyTooLarge()
+        # Django's request.body trusts the header to be a number; a client may send anything.
+        length = request.META.get("CONTENT_LENGTH") or "0"
+        if not (length.isascii() and length.isdigit()):
+            raise exceptions.ParseError("Content-Length must be a whole number of bytes")
         try:
             raw = request._request.body
         except RequestDataTooBig as exc:
@@ -64,7 +67,8 @@ class HookView(APIView):
             return {}
         try:
             payload = json.loads(raw)
-        except (ValueError, UnicodeDecodeError) as exc:
+        # RecursionError: nesting deeper than the parser's stack, which no client of ours sends.
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
             raise MalformedJSON() from exc
         if not isinstance(payload, dict):
             raise exceptions.ValidationError({"non_field_errors": ["Request body must be a JSON object"]})
@@ -292,5 +296,6 @@ class RootHealthView(APIView):
         return Response(body)
 
 
+@csrf_exempt  # otherwise a POST to an unknown path gets Django's 403 CSRF page instead of a JSON 404
 def not_found(request, *args, **kwargs):
     return JsonResponse({"error": "Not found"}, status=404)
