@@ -105,6 +105,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Server-side binding lets psycopg prepare the hook API's repeated queries once per connection, which
+    # skips PostgreSQL's planner on every /check. Turn off behind a transaction-pooling PgBouncer.
+    DATABASES["default"]["OPTIONS"] = {
+        "server_side_binding": env.bool("DATABASE_SERVER_SIDE_BINDING", default=True)
+    }
 
 REDIS_URL = env.str("REDIS_URL", default="")
 

@@ -3,6 +3,10 @@ from django.urls import include, path
 
 from limiter.api.views import RootHealthView
 
+admin.site.site_header = "Claude Governor"
+admin.site.site_title = "Claude Governor"
+admin.site.index_title = "Seats, accounts and usage"
+
 urlpatterns = [
     # Before admin.site.urls: replaces the admin's login page with single sign-on (monitoring/views.py).
     path("admin/", include("monitoring.urls")),

@@ -75,6 +75,8 @@ class Team(models.Model):
     )
     install_code_ttl_hours = models.PositiveIntegerField(default=72)
     event_retention_days = models.PositiveIntegerField(default=90)
+    # Bumped whenever a default rule changes, so processes can cache rules safely.
+    rules_version = models.PositiveIntegerField(default=0, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -103,6 +105,8 @@ class Seat(models.Model):
     status_changed_by = models.CharField(max_length=150, blank=True)
     last_seen_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Bumped whenever one of the seat's rules changes, so processes can cache rules safely.
+    rules_version = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["name"]
@@ -178,6 +182,16 @@ class Rule(models.Model):
             self.schedule_start = self.schedule_end = None
             self.schedule_tz = ""
         super().save(*args, **kwargs)
+        self._bump_owner_version()
+
+    def delete(self, *args, **kwargs):
+        result = super().delete(*args, **kwargs)
+        self._bump_owner_version()
+        return result
+
+    def _bump_owner_version(self) -> None:
+        owner = Seat.objects.filter(pk=self.seat_id) if self.seat_id else Team.objects.filter(pk=self.team_id)
+        owner.update(rules_version=models.F("rules_version") + 1)
 
     def clean(self) -> None:
         errors: dict[str, str] = {}
@@ -339,6 +353,9 @@ class CreditHold(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["seat", "expires_at"], name="hold_seat_expiry")]
+        constraints = [
+            models.UniqueConstraint(fields=["seat", "session_id"], name="hold_one_per_session"),
+        ]
 
     def __str__(self) -> str:
         return f"hold {self.cost} for {self.session_id}"

@@ -1,8 +1,15 @@
 """Strict JSON field types: the hook API takes JSON as typed, it never coerces "42" into 42."""
 
+import re
+import uuid
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 MAX_INFO_LENGTH = 255
+# Lengths are stored in 32-bit integer columns; anything larger is not a real prompt or response.
+MAX_COUNT = 2**31 - 1
 
 
 class StrictString(serializers.CharField):
@@ -25,19 +32,39 @@ class StrictString(serializers.CharField):
 
 
 class StrictCount(serializers.IntegerField):
-    """A JSON integer ≥ 0 (booleans and numeric strings are not integers here)."""
+    """A JSON integer from 0 to `max_value` (booleans and numeric strings are not integers here)."""
 
-    default_error_messages = {"invalid": "must be an integer ≥ 0"}
+    default_error_messages = {"invalid": "must be an integer from 0 to {max_value}"}
 
     def __init__(self, **kwargs):
         kwargs.setdefault("required", False)
         kwargs.setdefault("allow_null", True)
         kwargs.setdefault("min_value", 0)
+        kwargs.setdefault("max_value", MAX_COUNT)
         super().__init__(**kwargs)
 
     def to_internal_value(self, data):
-        if isinstance(data, bool) or not isinstance(data, int) or data < 0:
-            self.fail("invalid")
-        if self.max_value is not None and data > self.max_value:
-            self.fail("invalid")
+        if isinstance(data, bool) or not isinstance(data, int) or not 0 <= data <= self.max_value:
+            self.fail("invalid", max_value=self.max_value)
         return data
+
+
+@extend_schema_field(OpenApiTypes.UUID)
+class CanonicalUUID(serializers.Field):
+    """A UUID string in the canonical 8-4-4-4-12 hex form, any version; not an int, URN or braced form."""
+
+    default_error_messages = {"invalid": "must be a UUID"}
+    pattern = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("allow_null", True)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str) or not self.pattern.fullmatch(data):
+            self.fail("invalid")
+        return uuid.UUID(data)
+
+    def to_representation(self, value):
+        return str(value)

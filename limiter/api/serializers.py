@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 from rest_framework import serializers
 
 from ..services import TokenUsage
-from .fields import StrictCount, StrictString
+from .fields import CanonicalUUID, StrictCount, StrictString
 
 MAX_TOKENS = 10**10
 
@@ -52,9 +52,7 @@ class CountIn(serializers.Serializer):
     timestamp = StrictString(max_length=64)
     session_id = StrictString()
     response_length = StrictCount()
-    event_id = serializers.UUIDField(
-        required=False, allow_null=True, error_messages={"invalid": "must be a UUID"}
-    )
+    event_id = CanonicalUUID()
     usage = TokenUsageIn(required=False, allow_null=True)
 
     def validate(self, attrs):
@@ -142,6 +140,10 @@ class CountOut(serializers.Serializer):
     recorded = serializers.BooleanField()
     new_balance = serializers.IntegerField(allow_null=True)
     duplicate = serializers.BooleanField(required=False)
+
+
+class RotateOut(serializers.Serializer):
+    auth_token = serializers.CharField()
 
 
 class HealthOut(serializers.Serializer):

@@ -10,6 +10,7 @@ urlpatterns = [
     re_path(r"^count/?$", views.CountView.as_view(), name="hook-count"),
     re_path(r"^status/?$", views.StatusView.as_view(), name="hook-status"),
     re_path(r"^health/?$", views.HealthView.as_view(), name="hook-health"),
+    re_path(r"^token/rotate/?$", views.RotateTokenView.as_view(), name="hook-token-rotate"),
     path("schema", SpectacularAPIView.as_view(), name="hook-schema"),
     re_path(r"^.*$", views.not_found),
 ]

@@ -7,6 +7,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.db import connection
 from django.http import JsonResponse
 from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions
 from rest_framework.response import Response
@@ -54,8 +55,10 @@ class HookView(APIView):
 
     @staticmethod
     def _payload(request) -> dict:
-        if int(request.META.get("CONTENT_LENGTH") or 0) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
-            raise BodyTooLarge()
+        # Django's request.body trusts the header to be a number; a client may send anything.
+        length = request.META.get("CONTENT_LENGTH") or "0"
+        if not (length.isascii() and length.isdigit()):
+            raise exceptions.ParseError("Content-Length must be a whole number of bytes")
         try:
             raw = request._request.body
         except RequestDataTooBig as exc:
@@ -64,7 +67,8 @@ class HookView(APIView):
             return {}
         try:
             payload = json.loads(raw)
-        except (ValueError, UnicodeDecodeError) as exc:
+        # RecursionError: nesting deeper than the parser's stack, which no client of ours sends.
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
             raise MalformedJSON() from exc
         if not isinstance(payload, dict):
             raise exceptions.ValidationError({"non_field_errors": ["Request body must be a JSON object"]})
@@ -230,7 +234,7 @@ class StatusView(HookView):
         seat, now = request.auth.seat, timezone.now()
         team = seat.team
         rules = selectors.effective_rules(seat)
-        usage = selectors.seat_usage(seat, now=now, rules=rules)
+        usage = selectors.seat_usage(seat, now=now, rules=rules, windows=WINDOWS)
         per_model: dict[str, dict[str, dict]] = {}
         for rule in rules:
             if rule.type != engine.PER_MODEL:
@@ -262,6 +266,14 @@ class StatusView(HookView):
         )
 
 
+class RotateTokenView(HookView):
+    """Ours, not v1: swap this machine's token for a new one; the old token stops working at once."""
+
+    @extend_schema(request=None, responses={200: s.RotateOut, **ERRORS})
+    def post(self, request):
+        return Response({"auth_token": services.token_rotate(token=request.auth)})
+
+
 class HealthView(APIView):
     authentication_classes = []
 
@@ -284,5 +296,6 @@ class RootHealthView(APIView):
         return Response(body)
 
 
+@csrf_exempt  # otherwise a POST to an unknown path gets Django's 403 CSRF page instead of a JSON 404
 def not_found(request, *args, **kwargs):
     return JsonResponse({"error": "Not found"}, status=404)
