@@ -36,6 +36,6 @@ def idp(live, settings, tmp_path):
 
 
 @pytest.fixture
-def browser(live, idp):
+def visitor(live, idp):
     """Opens a fresh cookie jar per person, as a new browser would."""
     return lambda: SsoBrowser(live.url, idp.url)

@@ -9,17 +9,17 @@ from limiter.services import seat_create
 pytestmark = [pytest.mark.service, pytest.mark.django_db(transaction=True)]
 
 
-def test_admin_user_and_readonly_members_reach_the_admin_with_their_rights(browser):
+def test_admin_user_and_readonly_members_reach_the_admin_with_their_rights(visitor):
     seat_create(slug="bob-laptop", name="Bob", email="bob@example.test")
     seat_create(slug="carol-laptop", name="Carol", email="carol@example.test")
 
-    alice = browser()
+    alice = visitor()
     landed = alice.log_in("alice")
     assert landed.status_code == 200 and landed.url.endswith("/admin/")
     assert alice.get("/admin/auth/user/add/").status_code == 200
     assert alice.get("/admin/limiter/seat/add/").status_code == 200
 
-    bob = browser()
+    bob = visitor()
     landed = bob.log_in("bob")
     assert landed.status_code == 200 and landed.url.endswith("/admin/")
     assert bob.get("/admin/limiter/seat/").status_code == 200
@@ -27,7 +27,7 @@ def test_admin_user_and_readonly_members_reach_the_admin_with_their_rights(brows
     my_seat = bob.get("/admin/my-seat/")
     assert my_seat.status_code == 200 and "bob-laptop" in my_seat.text and "carol-laptop" not in my_seat.text
 
-    carol = browser()
+    carol = visitor()
     landed = carol.log_in("carol")
     assert landed.status_code == 200 and landed.url.endswith("/admin/")
     assert carol.get("/admin/limiter/seat/").status_code == 200
@@ -41,19 +41,19 @@ def test_admin_user_and_readonly_members_reach_the_admin_with_their_rights(brows
     assert not users["carol"].is_superuser and [g.name for g in users["carol"].groups.all()] == ["readonly"]
 
 
-def test_moving_a_member_between_groups_changes_their_rights_at_the_next_login(browser, idp):
+def test_moving_a_member_between_groups_changes_their_rights_at_the_next_login(visitor, idp):
     seat = seat_create(slug="bob-laptop", name="Bob", email="bob@example.test")
-    before = browser()
+    before = visitor()
     before.log_in("bob")
     assert before.get("/admin/auth/user/add/").status_code == 403
 
     idp.set_person("bob", groups=["governor-admins"])
-    promoted = browser()
+    promoted = visitor()
     promoted.log_in("bob")
     assert promoted.get("/admin/auth/user/add/").status_code == 200
 
     idp.set_person("bob", groups=["governor-readonly"])
-    demoted = browser()
+    demoted = visitor()
     demoted.log_in("bob")
     assert demoted.get("/admin/auth/user/add/").status_code == 403
     assert demoted.get("/admin/my-seat/").status_code == 403
@@ -62,9 +62,9 @@ def test_moving_a_member_between_groups_changes_their_rights_at_the_next_login(b
     assert not InstallCode.objects.filter(seat=seat).exists()
 
 
-def test_someone_in_no_governor_group_is_refused_with_a_clear_page_if_groups_are_required(browser, settings):
+def test_someone_in_no_governor_group_is_refused_with_a_clear_page_if_groups_are_required(visitor, settings):
     settings.SSO_REQUIRE_GROUP = True
-    dave = browser()
+    dave = visitor()
     refused = dave.log_in("dave")
     assert refused.status_code == 403
     assert "not a member of any group" in refused.text and "governor-users" in refused.text
@@ -72,16 +72,16 @@ def test_someone_in_no_governor_group_is_refused_with_a_clear_page_if_groups_are
     assert not get_user_model().objects.get(username="dave").is_staff
 
 
-def test_someone_in_no_governor_group_is_readonly_when_no_group_is_required(browser):
-    dave = browser()
+def test_someone_in_no_governor_group_is_readonly_when_no_group_is_required(visitor):
+    dave = visitor()
     landed = dave.log_in("dave")
     assert landed.status_code == 200 and landed.url.endswith("/admin/")
     assert dave.get("/admin/limiter/seat/").status_code == 200
     assert dave.get("/admin/limiter/seat/add/").status_code == 403
 
 
-def test_an_admin_forces_a_member_to_log_in_again(browser):
-    alice, bob = browser(), browser()
+def test_an_admin_forces_a_member_to_log_in_again(visitor):
+    alice, bob = visitor(), visitor()
     alice.log_in("alice")
     bob.log_in("bob")
     assert bob.get("/admin/", allow_redirects=False).status_code == 200
