@@ -2,6 +2,7 @@
 
 from urllib.parse import urlencode
 
+from allauth.core import ratelimit
 from django import forms
 from django.conf import settings
 from django.contrib import admin
@@ -69,6 +70,26 @@ class BreakGlassAuthenticationForm(AdminAuthenticationForm):
             )
 
 
+class BreakGlassLoginView(LoginView):
+    """Failed attempts are rate limited like allauth's own login (per address and per username)."""
+
+    authentication_form = BreakGlassAuthenticationForm
+    template_name = "monitoring/local_login.html"
+
+    def _attempt_key(self) -> str:
+        return self.request.POST.get("username", "").strip().lower()
+
+    def post(self, request, *args, **kwargs):
+        if not ratelimit.consume(request, action="login_failed", key=self._attempt_key(), dry_run=True):
+            context = {**admin.site.each_context(request), "title": "Too many attempts"}
+            return render(request, "monitoring/too_many_attempts.html", context, status=429)
+        return super().post(request, *args, **kwargs)
+
+    def form_invalid(self, form):
+        ratelimit.consume(self.request, action="login_failed", key=self._attempt_key())
+        return super().form_invalid(form)
+
+
 def local_login(request: HttpRequest) -> HttpResponse:
     if not settings.LOCAL_LOGIN_ENABLED:
         raise Http404("Password login is switched off (LOCAL_LOGIN_ENABLED=false).")
@@ -83,12 +104,7 @@ def local_login(request: HttpRequest) -> HttpResponse:
         "sso_enabled": oidc_provider_id() is not None,
         REDIRECT_FIELD_NAME: _safe_next(request),
     }
-    view = LoginView.as_view(
-        authentication_form=BreakGlassAuthenticationForm,
-        template_name="monitoring/local_login.html",
-        extra_context=context,
-    )
-    return view(request)
+    return BreakGlassLoginView.as_view(extra_context=context)(request)
 
 
 def signed_out(request: HttpRequest) -> HttpResponse:

@@ -1,6 +1,7 @@
 """The admin's login page: the identity provider when configured, a superuser-only password form otherwise."""
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 
 OIDC = {
@@ -16,6 +17,11 @@ OIDC = {
         ]
     }
 }
+
+
+@pytest.fixture(autouse=True)
+def _no_earlier_attempts():
+    cache.clear()  # failed-login counters live in the cache (Redis when REDIS_URL is set)
 
 
 @pytest.fixture
@@ -104,3 +110,11 @@ def test_an_unreachable_provider_gets_a_clear_page_with_the_break_glass_way_in(c
     assert page.status_code == 502
     text = page.content.decode()
     assert "could not reach the identity provider" in text and 'href="/admin/login/local/"' in text
+
+
+def test_repeated_wrong_passwords_lock_the_form_even_for_the_right_one(client, root):
+    for _ in range(5):
+        assert _password_login(client, "/admin/login/", "root", "guess").status_code == 200
+    locked = _password_login(client, "/admin/login/", "root", "break-glass-Passw0rd")
+    assert locked.status_code == 429 and b"Too many failed password attempts" in locked.content
+    assert client.get("/admin/").status_code == 302
