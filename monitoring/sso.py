@@ -46,9 +46,10 @@ def apply_role_on_login(sender, request, user, sociallogin=None, **kwargs) -> No
         require_group=settings.SSO_REQUIRE_GROUP,
     )
     roles.role_apply(user=user, role=role)
-    # The seat link ("My seat") follows the address the IdP holds now, not the one from the first login.
+    # "My seat" trusts this address, so it is exactly what the IdP says now: not the one from the first
+    # login, nor one typed into allauth's signup form when the IdP sent none.
     email = claimed_email(extra_data)
-    if email and email != user.email:
+    if email != user.email:
         user.email = email
         user.save(update_fields=["email"])
     log.info("SSO login of %s: role %s", user.get_username(), role or "none (refused)")

@@ -92,6 +92,8 @@ def test_group_names_come_from_settings(bob, settings):
 def test_the_email_follows_the_provider_so_the_seat_link_stays_right(bob):
     _sso_login(bob, groups=["governor-users"], email="robert@example.test")
     assert bob.email == "robert@example.test"
+    _sso_login(bob, groups=["governor-users"])
+    assert bob.email == ""
 
 
 def test_a_password_login_leaves_the_break_glass_superuser_alone(django_user_model):
