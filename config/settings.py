@@ -249,6 +249,9 @@ LOGIN_REDIRECT_URL = "/admin/"
 ACCOUNT_LOGOUT_REDIRECT_URL = "/admin/signed-out/"
 SOCIALACCOUNT_ONLY = True  # no allauth password login or signup
 ACCOUNT_EMAIL_VERIFICATION = "none"  # required by SOCIALACCOUNT_ONLY; the IdP owns addresses
+# Accounts are linked by the IdP's subject, never by email; a local account with the same address must not
+# send an SSO login to allauth's signup form.
+ACCOUNT_UNIQUE_EMAIL = False
 SOCIALACCOUNT_LOGIN_ON_GET = True  # the login URL goes straight to the IdP, no confirmation page
 SOCIALACCOUNT_STORE_TOKENS = False  # we only need the claims; keep no IdP tokens at rest
 # Roles change only at login, so sessions are short; "Force logout" deletes session rows, hence the DB engine.

@@ -93,3 +93,13 @@ def test_an_admin_forces_a_member_to_log_in_again(visitor):
     again = bob.get("/admin/", allow_redirects=False)
     assert again.status_code == 302 and again.headers["Location"].startswith("/admin/login/")
     assert alice.get("/admin/", allow_redirects=False).status_code == 200
+
+
+def test_a_local_account_with_the_same_email_is_neither_taken_over_nor_in_the_way(visitor, django_user_model):
+    root = django_user_model.objects.create_superuser("root", "bob@example.test", "break-glass-Passw0rd")
+    bob = visitor()
+    landed = bob.log_in("bob")
+    assert landed.status_code == 200 and landed.url.endswith("/admin/")
+    assert bob.get("/admin/auth/user/add/").status_code == 403
+    signed_in = django_user_model.objects.exclude(pk=root.pk).get()
+    assert signed_in.email == "bob@example.test" and not signed_in.is_superuser
