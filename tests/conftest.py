@@ -18,7 +18,7 @@ def live(transactional_db, settings):
 def browser():
     from playwright.sync_api import sync_playwright
 
-    # Playwright's sync API keeps an event loop on this thread; the tests' own ORM calls are still synchronous.
+    # Playwright's sync API keeps an event loop on this thread; the tests' ORM calls stay synchronous.
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     from tests.e2e.browser import CHROMIUM_FLAGS, chromium_path
 
