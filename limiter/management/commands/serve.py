@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
@@ -71,14 +72,16 @@ class Command(BaseCommand):
 
     def _first_admin(self, url: str) -> None:
         users = get_user_model().objects
+        # With single sign-on configured, /admin/login/ goes to the provider; the local form lives apart.
+        login = f"{url}/admin/login/local/" if settings.OIDC_SERVER_URL else f"{url}/admin/"
         if users.filter(is_superuser=True).exists():
-            self.stdout.write(f"Log in at {url}/admin/ with your admin account.")
+            self.stdout.write(f"Log in at {login} with your admin account.")
             return
         password = secrets.token_urlsafe(12)
         users.create_superuser("admin", email="", password=password)
         self.stdout.write(
             self.style.WARNING(
-                f"First run: log in at {url}/admin/ as user 'admin' with password {password}\n"
+                f"First run: log in at {login} as user 'admin' with password {password}\n"
                 "This password is shown only now; change it after logging in "
                 "(or run `python manage.py changepassword admin`)."
             )
