@@ -1673,18 +1673,17 @@ def cmd_setup(args):
 
 
 def _prepare_state_dir(user):
-    """The per-user state directory, owned by the developer, so the hook can always write it."""
+    """The per-user state directory, created owned by the developer so the hook can always write it."""
     uid, gid, home, _name = user
-    base = (
-        os.path.join(home, ".local", "state")
-        if sys.platform != "darwin"
-        else os.path.join(home, "Library", "Application Support")
-    )
-    state_dir = os.path.join(base, "claude-governor")
-    for directory in (base, state_dir) if not os.path.isdir(base) else (state_dir,):
-        os.makedirs(directory, exist_ok=True)
-        os.chown(directory, uid, gid)
-    os.chmod(state_dir, 0o700)
+    parts = (".local", "state") if sys.platform != "darwin" else ("Library", "Application Support")
+    directory = rooted(home)
+    for part in (*parts, "claude-governor"):
+        directory = os.path.join(directory, part)
+        if not os.path.isdir(directory):
+            os.makedirs(directory, mode=0o700, exist_ok=True)
+            os.chown(directory, uid, gid)
+    os.chmod(directory, 0o700)
+    return directory
 
 
 def snapshot_backup(paths, config):

@@ -14,6 +14,17 @@ import pytest
 from limiter import selectors, services
 
 CLIENT = Path(__file__).resolve().parents[2] / "limiter" / "hook_client" / "governor_hook.py"
+PYENV = Path("/root/.pyenv/versions")
+
+
+def oldest_python() -> str:
+    """The oldest Python from 3.8 on that this machine has (pyenv), else the one running the tests."""
+    found = []
+    for candidate in sorted(PYENV.glob("3.*/bin/python3")) if PYENV.exists() else []:
+        version = tuple(int(p) for p in candidate.parts[-3].split(".")[:2])
+        if version >= (3, 8):
+            found.append((version, str(candidate)))
+    return min(found)[1] if found else sys.executable
 
 
 @dataclass
@@ -55,6 +66,8 @@ class Machine:
         self.claude_bin.chmod(0o755)
         self.transcript = self.project / "session-1.jsonl"
         self.env_extra: dict[str, str] = {}
+        self.python = sys.executable
+        self.as_user: int | None = None
 
     @property
     def install_dir(self) -> Path:
@@ -73,25 +86,31 @@ class Machine:
         return self.state_dir / "state.json"
 
     def env(self) -> dict[str, str]:
-        return {
+        env = {
             "PATH": f"{self.claude_bin.parent}:/usr/bin:/bin",
             "HOME": str(self.home),
             "GOVERNOR_ROOT": str(self.root),
             "GOVERNOR_HOME": str(self.home),
-            "GOVERNOR_STATE_DIR": str(self.state_dir),
             "GOVERNOR_CLAUDE_BIN": str(self.claude_bin),
             **self.env_extra,
         }
+        if self.as_user is None:
+            env["GOVERNOR_STATE_DIR"] = str(self.state_dir)
+        return env
 
     def run(self, *args: str, stdin: str = "", script: Path = CLIENT, timeout: float = 60) -> Result:
+        as_user = (
+            {} if self.as_user is None else {"user": self.as_user, "group": self.as_user, "extra_groups": []}
+        )
         done = subprocess.run(
-            [sys.executable, "-I", "-S", str(script), *args],
+            [self.python, "-I", "-S", str(script), *args],
             input=stdin,
             capture_output=True,
             text=True,
             env=self.env(),
             timeout=timeout,
             check=False,
+            **as_user,
         )
         return Result(done.returncode, done.stdout, done.stderr)
 

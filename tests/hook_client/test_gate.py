@@ -9,7 +9,7 @@ import pytest
 from limiter import services
 from limiter.models import HookToken, SessionEvent, UsageEvent
 
-from .conftest import age_state
+from .conftest import age_state, oldest_python
 
 
 def opus_daily(seat, value):
@@ -245,3 +245,19 @@ def test_error_bodies_never_allow_and_never_reach_the_cache(installed, seat):
     finally:
         server.shutdown()
     assert installed.state_file.read_text() == before
+
+
+def test_oldest_supported_python_enforces_online_and_offline(machine, seat, live):
+    """On 3.8 there is no zoneinfo: offline windows use the offset the server reported for the team's day."""
+    machine.python = oldest_python()
+    opus_daily(seat, 1)
+    machine.setup(services.install_code_issue(seat=seat))
+    machine.hook("SessionStart", source="startup", model="opus")
+    machine.turn()
+    assert machine.prompt().blocked_reason.startswith("Daily opus limit reached for Alice.")
+
+    live.stop()
+    reason = machine.prompt().blocked_reason
+    assert reason.startswith("Daily opus limit reached for Alice.\nUsed 1/1 prompts.\nResets ")
+    assert "00:00 (Europe/Berlin)" in reason
+    assert "server unreachable" in reason

@@ -11,20 +11,9 @@ from limiter import services
 from limiter.hook_client import install_command
 from limiter.models import HookToken
 
-from .conftest import CLIENT
+from .conftest import CLIENT, oldest_python
 
 REPO = CLIENT.parents[2]
-PYENV = Path("/root/.pyenv/versions")
-
-
-def _oldest_python_3() -> str:
-    """The oldest Python 3 from 3.8 on that this machine has (pyenv), else the one running the tests."""
-    found = []
-    for candidate in sorted(PYENV.glob("3.*/bin/python3")) if PYENV.exists() else []:
-        version = tuple(int(p) for p in candidate.parts[-3].split(".")[:2])
-        if version >= (3, 8):
-            found.append((version, str(candidate)))
-    return min(found)[1] if found else sys.executable
 
 
 def test_client_file_is_served_with_its_sha256(client):
@@ -58,7 +47,7 @@ def test_install_command_quotes_what_it_is_given():
 
 
 def test_client_compiles_under_the_oldest_python_available(tmp_path):
-    python = _oldest_python_3()
+    python = oldest_python()
     done = subprocess.run(
         [
             python,
