@@ -8,12 +8,20 @@ One file, standard library only, Python 3.8+ on Linux, macOS and Windows. Claude
 Start-up time is paid on every prompt, so modules are imported inside the functions that need them.
 """
 
-import json
 import os
 import sys
 
 VERSION = "1.0.0"
 HOOK_NAME = "governor_hook.py"
+# Claude Code starts this small file; it imports the client, whose bytecode setup compiled ahead. Running
+# the 2,000-line client as a script would compile it on every prompt (about 40 ms).
+LAUNCHER_NAME = "run_governor_hook.py"
+LAUNCHER = (
+    "import os, sys\n"
+    "sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))\n"
+    "from governor_hook import main\n"
+    "sys.exit(main(sys.argv[1:]))\n"
+)
 DROPIN_NAME = "50-claude-governor.json"
 UNIT_NAME = "claude-governor-watchdog"
 LAUNCHD_LABEL = "com.claude-governor.watchdog"
@@ -100,6 +108,7 @@ class Paths:
         self.config = os.path.join(self.install_dir, "config.json")
         self.token = os.path.join(self.install_dir, "token")
         self.hook = os.path.join(self.install_dir, HOOK_NAME)
+        self.launcher = os.path.join(self.install_dir, LAUNCHER_NAME)
         self.backup = os.path.join(self.install_dir, ".backup")
         self.state_dir = default_state_dir()
         self.state = os.path.join(self.state_dir, "state.json")
@@ -122,6 +131,90 @@ class Paths:
             return float(value)
         except (TypeError, ValueError):
             return default
+
+
+# --- JSON through the C accelerator ----------------------------------------------------------------
+# Importing the json package costs about 7 ms of every hook's start-up (its decoder imports `re`, which
+# imports `enum`). CPython's `_json` has the same scanner and encoder without those imports; where it is
+# missing or differs, the json package is used instead.
+
+_SCANNER = None
+
+
+class _ScanContext:
+    strict = True
+    object_hook = None
+    object_pairs_hook = None
+    parse_float = float
+    parse_int = int
+    memo = None
+
+    @staticmethod
+    def parse_constant(name):
+        return {"NaN": float("nan"), "Infinity": float("inf"), "-Infinity": float("-inf")}[name]
+
+
+def _scanner():
+    global _SCANNER
+    if _SCANNER is None:
+        try:
+            from _json import make_scanner
+
+            _SCANNER = make_scanner(_ScanContext())
+        except (ImportError, AttributeError, TypeError):
+            _SCANNER = False
+    return _SCANNER or None
+
+
+def json_loads(text):
+    """Like json.loads; raises ValueError on anything that is not exactly one JSON document."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8")
+    scan = _scanner()
+    if scan is None:
+        import json
+
+        return json.loads(text)
+    start = len(text) - len(text.lstrip(" \t\n\r"))
+    try:
+        value, end = scan(text, start)
+    except StopIteration:
+        raise ValueError("Expecting value") from None
+    except Exception:
+        # Malformed input: the json package gives the authoritative error (the C scanner's error path
+        # expects json.decoder to be loaded already).
+        import json
+
+        return json.loads(text)
+    if text[end:].strip(" \t\n\r"):
+        raise ValueError("Extra data")
+    return value
+
+
+def _not_serializable(obj):
+    raise TypeError(f"{type(obj).__name__} is not JSON serializable")
+
+
+def json_dumps(obj):
+    """Like json.dumps(obj, sort_keys=True, separators=(",", ":")): compact, ASCII, sorted keys."""
+    try:
+        from _json import encode_basestring_ascii, make_encoder
+
+        encode = make_encoder(
+            None, _not_serializable, encode_basestring_ascii, None, ":", ",", True, False, True
+        )
+    except (ImportError, TypeError):
+        import json
+
+        return json.dumps(obj, sort_keys=True, separators=(",", ":"))
+    return "".join(encode(obj, 0))
+
+
+def pretty_json(obj):
+    """For files people read (settings, config); never on the per-prompt path."""
+    import json
+
+    return json.dumps(obj, indent=2).encode() + b"\n"
 
 
 # --- small utilities ---------------------------------------------------------------------------
@@ -159,7 +252,7 @@ def read_json(path):
             raw = handle.read()
     except FileNotFoundError:
         return None
-    data = json.loads(raw.decode("utf-8"))
+    data = json_loads(raw)
     if not isinstance(data, dict):
         raise ValueError("not a JSON object")
     return data
@@ -170,7 +263,7 @@ def write_atomic(path, data, mode=0o600, sync=False):
     directory = os.path.dirname(path)
     os.makedirs(directory, mode=0o700, exist_ok=True)
     tmp = f"{path}.{os.getpid()}.tmp"
-    payload = data if isinstance(data, bytes) else json.dumps(data, indent=1, sort_keys=True).encode()
+    payload = data if isinstance(data, bytes) else json_dumps(data).encode()
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
     try:
         os.write(fd, payload)
@@ -315,13 +408,37 @@ def _unchunk(buf):
     return body
 
 
+def _connect(scheme, host, port, timeout):
+    """A connected socket. Plain HTTP uses `_socket` directly: the socket module imports `enum` and
+    `selectors`, and a str host name pulls in the idna codec; together several ms per prompt."""
+    if scheme == "https":
+        import socket
+        import ssl
+
+        sock = socket.create_connection((host, port), timeout=timeout)
+        return ssl.create_default_context().wrap_socket(sock, server_hostname=host)
+    import _socket
+
+    name = host.encode("ascii") if host.isascii() else host
+    error = OSError(f"cannot resolve {host}")
+    for family, kind, proto, _, address in _socket.getaddrinfo(name, port, 0, _socket.SOCK_STREAM):
+        sock = _socket.socket(family, kind, proto)
+        sock.settimeout(timeout)
+        try:
+            sock.connect(address)
+            return sock
+        except OSError as exc:
+            sock.close()
+            error = exc
+    raise error
+
+
 def http_json(method, url, path, payload=None, token=None, timeout=GATE_TIMEOUT):
     """(status, JSON object). Raises Unreachable when the server gave no usable JSON answer in time."""
-    import socket
     import time
 
     scheme, host, port, hostport, base = _split_url(url)
-    body = json.dumps(payload).encode() if payload is not None else b""
+    body = json_dumps(payload).encode() if payload is not None else b""
     lines = [
         f"{method} {base}{path} HTTP/1.1",
         "Host: " + hostport,
@@ -336,12 +453,8 @@ def http_json(method, url, path, payload=None, token=None, timeout=GATE_TIMEOUT)
     request = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
     deadline = time.monotonic() + timeout
     try:
-        sock = socket.create_connection((host, port), timeout=timeout)
+        sock = _connect(scheme, host, port, timeout)
         try:
-            if scheme == "https":
-                import ssl
-
-                sock = ssl.create_default_context().wrap_socket(sock, server_hostname=host)
             sock.sendall(request)
             status, _headers, raw = _read_response(sock, deadline)
         finally:
@@ -349,7 +462,7 @@ def http_json(method, url, path, payload=None, token=None, timeout=GATE_TIMEOUT)
     except (OSError, ValueError) as exc:
         raise Unreachable(str(exc) or exc.__class__.__name__) from None
     try:
-        data = json.loads(raw.decode("utf-8"))
+        data = json_loads(raw)
     except ValueError:
         raise Unreachable(f"HTTP {status} with a body that is not JSON") from None
     if not isinstance(data, dict):
@@ -518,7 +631,7 @@ def advance_transcript(session, path):
         if b'"assistant"' not in line:
             continue
         try:
-            entry = json.loads(line.decode("utf-8"))
+            entry = json_loads(line)
         except ValueError:
             continue
         if not isinstance(entry, dict) or entry.get("type") != "assistant":
@@ -562,7 +675,7 @@ def tail_model(path, limit=512 * 1024):
         if b'"assistant"' not in line:
             continue
         try:
-            entry = json.loads(line.decode("utf-8"))
+            entry = json_loads(line)
         except ValueError:
             continue
         if not isinstance(entry, dict) or entry.get("type") != "assistant" or entry.get("isSidechain"):
@@ -1019,10 +1132,10 @@ def do_sync(install, paths, inp, model, timeout=SYNC_TIMEOUT):
 
 
 def device_info(paths):
-    import socket
+    import _socket
 
     info = {
-        "hostname": socket.gethostname(),
+        "hostname": _socket.gethostname(),
         "platform": sys.platform,
         "client_version": "governor-hook " + VERSION,
     }
@@ -1171,7 +1284,7 @@ def replay_queue(install, paths, timeout):
 
 
 def emit(obj):
-    sys.stdout.write(json.dumps(obj))
+    sys.stdout.write(json_dumps(obj))
     sys.stdout.flush()
 
 
@@ -1423,7 +1536,7 @@ def on_stop(paths, install, inp):
 def run_hook(paths, event):
     raw = sys.stdin.buffer.read() if not sys.stdin.isatty() else b""
     try:
-        inp = json.loads(raw.decode("utf-8")) if raw.strip() else {}
+        inp = json_loads(raw) if raw.strip() else {}
     except ValueError:
         inp = {}
     if not isinstance(inp, dict):
@@ -1622,6 +1735,8 @@ def cmd_setup(args):
     with open(os.path.abspath(__file__), "rb") as handle:
         hook_bytes = handle.read()
     _write_file(paths.hook, hook_bytes, 0o644)
+    _write_file(paths.launcher, LAUNCHER.encode(), 0o644)
+    compile_hook(paths)
     settings_original = (previous or {}).get("settings_original")
     if previous is None:
         settings_original = None
@@ -1636,10 +1751,10 @@ def cmd_setup(args):
         raise SystemExit(
             f"{settings_file} is not valid JSON; fix or move it, then run setup again."
         ) from None
-    merged = merge_settings(current, python, paths.hook, not args.allow_user_hooks)
+    merged = merge_settings(current, python, paths.launcher, not args.allow_user_hooks)
     settings_dir_existed = os.path.isdir(os.path.dirname(settings_file))
     os.makedirs(os.path.dirname(settings_file), mode=0o755, exist_ok=True)
-    _write_file(settings_file, json.dumps(merged, indent=2).encode() + b"\n", 0o644)
+    _write_file(settings_file, pretty_json(merged), 0o644)
     token_owner = (user[0], user[1]) if user and _is_root() else None
     _write_file(
         paths.token, (body["auth_token"] + "\n").encode(), 0o400 if token_owner else 0o600, token_owner
@@ -1660,7 +1775,7 @@ def cmd_setup(args):
         "user": user[3] if user else None,
         "watchdog": watchdog,
     }
-    _write_file(paths.config, json.dumps(config, indent=2).encode() + b"\n", 0o644)
+    _write_file(paths.config, pretty_json(config), 0o644)
     snapshot_backup(paths, config)
     if user and _is_root():
         _prepare_state_dir(user)
@@ -1686,12 +1801,28 @@ def _prepare_state_dir(user):
     return directory
 
 
+def _bytecode_path(source):
+    import importlib.util
+
+    return importlib.util.cache_from_source(source)
+
+
+def compile_hook(paths):
+    """Bytecode for the interpreter that runs the hook, written by root beside the source."""
+    import py_compile
+
+    target = _bytecode_path(paths.hook)
+    py_compile.compile(paths.hook, cfile=target, doraise=True)
+    os.chmod(os.path.dirname(target), 0o755)
+    os.chmod(target, 0o644)
+
+
 def snapshot_backup(paths, config):
     """Root-only copies of everything the watchdog guards, and their SHA-256."""
     import shutil
 
     sums = {}
-    for name in (HOOK_NAME, "config.json", "token"):
+    for name in (HOOK_NAME, LAUNCHER_NAME, "config.json", "token"):
         source = os.path.join(paths.install_dir, name)
         target = os.path.join(paths.backup, name)
         shutil.copyfile(source, target)
@@ -1807,7 +1938,7 @@ def watchdog_once(paths):
         return [f"No backup in {paths.backup}: nothing to guard (is Claude Governor installed?)."]
     restored = []
     os.makedirs(paths.install_dir, mode=0o755, exist_ok=True)
-    for name, mode in ((HOOK_NAME, 0o644), ("config.json", 0o644), ("token", None)):
+    for name, mode in ((HOOK_NAME, 0o644), (LAUNCHER_NAME, 0o644), ("config.json", 0o644), ("token", None)):
         target = os.path.join(paths.install_dir, name)
         source = os.path.join(paths.backup, name)
         try:
@@ -1826,6 +1957,8 @@ def watchdog_once(paths):
         with open(source, "rb") as handle:
             _write_file(target, handle.read(), mode, owner)
         restored.append(f"restored {target} from the backup")
+    if not os.path.isfile(_bytecode_path(paths.hook)) or any(HOOK_NAME in line for line in restored):
+        compile_hook(paths)
     settings_file = backup_config["settings_file"]
     try:
         current = read_json(settings_file)
@@ -1833,10 +1966,10 @@ def watchdog_once(paths):
         current = None
         restored.append(f"{settings_file} was not valid JSON; rewrote it")
     managed_only = backup_config.get("managed_hooks_only", True)
-    if not registered(current, backup_config["python"], paths.hook, managed_only):
-        merged = merge_settings(current, backup_config["python"], paths.hook, managed_only)
+    if not registered(current, backup_config["python"], paths.launcher, managed_only):
+        merged = merge_settings(current, backup_config["python"], paths.launcher, managed_only)
         os.makedirs(os.path.dirname(settings_file), mode=0o755, exist_ok=True)
-        _write_file(settings_file, json.dumps(merged, indent=2).encode() + b"\n", 0o644)
+        _write_file(settings_file, pretty_json(merged), 0o644)
         restored.append(f"re-registered the Claude Governor hooks in {settings_file}")
     if restored:
         sums["settings"] = sha256_file(settings_file)
@@ -1931,7 +2064,7 @@ def restore_settings(paths, config):
     before = {}
     if original is not None:
         try:
-            before = json.loads(original.decode("utf-8"))
+            before = json_loads(original)
         except ValueError:
             before = {}
     hooks = strip_ours(current.get("hooks") if isinstance(current.get("hooks"), dict) else {})
@@ -1942,7 +2075,7 @@ def restore_settings(paths, config):
         current["allowManagedHooksOnly"] = before["allowManagedHooksOnly"]
     else:
         current.pop("allowManagedHooksOnly", None)
-    _write_file(settings_file, json.dumps(current, indent=2).encode() + b"\n", 0o644)
+    _write_file(settings_file, pretty_json(current), 0o644)
 
 
 # --- terminal commands ---------------------------------------------------------------------------
@@ -2022,7 +2155,8 @@ def cmd_doctor(args):
     if not install.present:
         return 1
     report(os.path.isfile(paths.hook), f"hook {paths.hook}")
-    for path in (paths.install_dir, paths.hook, paths.config):
+    report(os.path.isfile(_bytecode_path(paths.hook)), "hook bytecode compiled (fast start)")
+    for path in (paths.install_dir, paths.hook, paths.launcher, paths.config):
         try:
             info = os.stat(path)
         except OSError:
@@ -2041,7 +2175,7 @@ def cmd_doctor(args):
     except (OSError, ValueError):
         settings = None
     report(
-        registered(settings, config.get("python"), paths.hook, config.get("managed_hooks_only", True)),
+        registered(settings, config.get("python"), paths.launcher, config.get("managed_hooks_only", True)),
         "hooks registered in {}".format(config.get("settings_file")),
     )
     report(

@@ -35,7 +35,9 @@ def test_setup_registers_the_hooks_and_uninstall_leaves_existing_managed_setting
     assert settings["allowManagedHooksOnly"] is True
     assert set(settings["hooks"]) == {"SessionStart", "UserPromptSubmit", "PreToolUse", "Stop"}
     hook = machine.install_dir / "governor_hook.py"
-    assert all(f'-I -S "{hook}" hook ' in command for command in _ours(settings))
+    launcher = machine.install_dir / "run_governor_hook.py"
+    assert all(f'-I -S "{launcher}" hook ' in command for command in _ours(settings))
+    assert list((machine.install_dir / "__pycache__").glob("governor_hook.*.pyc"))
     assert all(p.read_bytes() == data for p, data in before.items())
     assert mode_of(machine.install_dir) == 0o755
     assert mode_of(hook) == 0o644
@@ -120,7 +122,10 @@ def test_watchdog_restores_a_tampered_hook_config_and_removed_registrations(mach
 
     machine.dropin.unlink()
     (machine.install_dir / "token").unlink()
+    for bytecode in (machine.install_dir / "__pycache__").glob("*.pyc"):
+        bytecode.unlink()
     machine.run("watchdog", "--once")
+    assert list((machine.install_dir / "__pycache__").glob("governor_hook.*.pyc"))
     assert len(_ours(json.loads(machine.dropin.read_text()))) == 4
     assert machine.hook("SessionStart", source="startup").returncode == 0
     assert machine.prompt().stdout == ""
@@ -128,7 +133,7 @@ def test_watchdog_restores_a_tampered_hook_config_and_removed_registrations(mach
 
 def test_installed_copy_ignores_environment_overrides(machine, seat, tmp_path):
     machine.setup(services.install_code_issue(seat=seat))
-    installed_hook = machine.install_dir / "governor_hook.py"
+    installed_hook = machine.install_dir / "run_governor_hook.py"
     machine.hook("SessionStart", source="startup", script=installed_hook)
     services.seat_set_status(seat=seat, status="paused", by="admin")
     # Pointing GOVERNOR_ROOT at an empty tree would make a copy that trusted it think it is not installed.

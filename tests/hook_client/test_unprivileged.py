@@ -43,7 +43,7 @@ def test_installed_for_a_non_root_user_who_can_use_but_not_change_it(shared_tmp,
 
     machine.as_user = developer.pw_uid
     machine.home = home
-    hook = machine.install_dir / "governor_hook.py"
+    hook = machine.install_dir / "run_governor_hook.py"
     machine.hook("SessionStart", source="startup", model="sonnet", script=hook)
     state = json.loads((state_dir / "state.json").read_text())
     assert state["status"] == "active"
@@ -53,7 +53,8 @@ def test_installed_for_a_non_root_user_who_can_use_but_not_change_it(shared_tmp,
     assert "paused" in machine.prompt(script=hook).blocked_reason
     assert machine.hook("PreToolUse", tool_name="Bash", script=hook).decision["continue"] is False
 
-    for protected in (hook, machine.install_dir / "config.json", machine.dropin):
+    program = machine.install_dir / "governor_hook.py"
+    for protected in (hook, program, machine.install_dir / "config.json", machine.dropin):
         tamper = subprocess.run(
             ["sh", "-c", f'echo "{{}}" > "{protected}"'],
             user=developer.pw_uid,
