@@ -1660,6 +1660,8 @@ def _require_root(what):
 
 
 def _write_file(path, data, mode, owner=None):
+    """An installed file: its directory readable by everyone (Claude Code reads policy as the user)."""
+    os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
     write_atomic(path, data, mode=mode)
     os.chmod(path, mode)
     if owner is not None and hasattr(os, "chown"):
@@ -1829,6 +1831,8 @@ def snapshot_backup(paths, config):
         os.chmod(target, 0o600)
         sums[name] = sha256_file(source)
     sums["settings"] = sha256_file(config["settings_file"])
+    shutil.copyfile(config["settings_file"], os.path.join(paths.backup, "settings.json"))
+    os.chmod(os.path.join(paths.backup, "settings.json"), 0o600)
     write_atomic(os.path.join(paths.backup, "checksums.json"), sums, mode=0o600)
 
 
@@ -1960,6 +1964,15 @@ def watchdog_once(paths):
     if not os.path.isfile(_bytecode_path(paths.hook)) or any(HOOK_NAME in line for line in restored):
         compile_hook(paths)
     settings_file = backup_config["settings_file"]
+    try:
+        settings_intact = sha256_file(settings_file) == sums.get("settings")
+    except OSError:
+        settings_intact = False
+    if not settings_intact and os.path.basename(settings_file) == DROPIN_NAME:
+        # The drop-in is ours alone: any change (a disableAllHooks, a removed hook) is undone whole.
+        with open(os.path.join(paths.backup, "settings.json"), "rb") as handle:
+            _write_file(settings_file, handle.read(), 0o644)
+        return [*restored, f"restored {settings_file} from the backup"]
     try:
         current = read_json(settings_file)
     except (OSError, ValueError):

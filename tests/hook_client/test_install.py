@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import shutil
 import subprocess
 
 from limiter import services
@@ -94,41 +95,54 @@ def test_uninstall_keeps_an_admins_later_edits_and_removes_only_ours(machine, se
     assert json.loads(main.read_text()) == {"model": "sonnet", "env": {"HTTPS_PROXY": "http://proxy:3128"}}
 
 
-def test_watchdog_restores_a_tampered_hook_config_and_removed_registrations(machine, seat):
+def test_watchdog_restores_a_tampered_hook_config_and_drop_in(machine, seat):
     machine.setup(services.install_code_issue(seat=seat))
     hook = machine.install_dir / "governor_hook.py"
     config = machine.install_dir / "config.json"
-    good_hook, good_config = hook.read_bytes(), config.read_bytes()
+    good = {p: p.read_bytes() for p in (hook, config, machine.dropin)}
     clean = machine.run("watchdog", "--once")
     assert "intact" in clean.stdout
 
     hook.write_text("import sys; sys.exit(0)  # always allow\n")
-    config.write_text(json.dumps({**json.loads(good_config), "server_url": "http://127.0.0.1:9"}))
+    config.write_text(json.dumps({**json.loads(good[config]), "server_url": "http://127.0.0.1:9"}))
     settings = json.loads(machine.dropin.read_text())
     del settings["hooks"]["UserPromptSubmit"]
-    settings["allowManagedHooksOnly"] = False
-    settings["permissions"] = {"allow": ["Read"]}
+    settings["disableAllHooks"] = True
     machine.dropin.write_text(json.dumps(settings))
 
     result = machine.run("watchdog", "--once")
     assert result.returncode == 0, result.stderr
-    assert hook.read_bytes() == good_hook
-    assert config.read_bytes() == good_config
-    restored = json.loads(machine.dropin.read_text())
-    assert restored["allowManagedHooksOnly"] is True
-    assert len(_ours(restored)) == 4
-    assert restored["permissions"] == {"allow": ["Read"]}
-    assert "re-registered" in result.stdout
+    assert all(p.read_bytes() == data for p, data in good.items())
+    assert "restored" in result.stdout
 
-    machine.dropin.unlink()
+    shutil.rmtree(machine.dropin.parent)
     (machine.install_dir / "token").unlink()
     for bytecode in (machine.install_dir / "__pycache__").glob("*.pyc"):
         bytecode.unlink()
     machine.run("watchdog", "--once")
+    assert machine.dropin.read_bytes() == good[machine.dropin]
+    assert mode_of(machine.dropin.parent) == 0o755
     assert list((machine.install_dir / "__pycache__").glob("governor_hook.*.pyc"))
-    assert len(_ours(json.loads(machine.dropin.read_text()))) == 4
     assert machine.hook("SessionStart", source="startup").returncode == 0
     assert machine.prompt().stdout == ""
+
+
+def test_watchdog_re_registers_removed_hooks_in_a_shared_main_file_keeping_other_edits(machine, seat):
+    machine.managed_dir.mkdir(parents=True)
+    main = machine.managed_dir / "managed-settings.json"
+    main.write_text('{"model": "sonnet"}')
+    machine.setup(services.install_code_issue(seat=seat), "--settings", "main")
+    settings = json.loads(main.read_text())
+    settings["hooks"].pop("PreToolUse")
+    settings["env"] = {"HTTPS_PROXY": "http://proxy:3128"}
+    main.write_text(json.dumps(settings))
+
+    result = machine.run("watchdog", "--once")
+    assert "re-registered" in result.stdout
+    repaired = json.loads(main.read_text())
+    assert len(_ours(repaired)) == 4
+    assert repaired["env"] == {"HTTPS_PROXY": "http://proxy:3128"}
+    assert repaired["model"] == "sonnet"
 
 
 def test_installed_copy_ignores_environment_overrides(machine, seat, tmp_path):
