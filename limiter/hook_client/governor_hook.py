@@ -556,14 +556,23 @@ def load_state(paths):
 
 
 def update_state(paths, change):
-    """Apply `change(state)` to the state under the lock; returns the new state."""
-    with StateLock(paths):
-        try:
-            state = read_json(paths.state) or {}
-        except (OSError, ValueError):
-            state = {}
-        change(state)
-        write_atomic(paths.state, state)
+    """Apply `change(state)` to the state under the lock; returns the new state. A state directory that
+    cannot be written never overrules the server: the change is then applied in memory only."""
+    state = {}
+    applied = False
+    try:
+        with StateLock(paths):
+            try:
+                state = read_json(paths.state) or {}
+            except (OSError, ValueError):
+                state = {}
+            change(state)
+            applied = True
+            write_atomic(paths.state, state)
+    except OSError as exc:
+        log(paths, f"state not saved: {exc}")
+        if not applied:
+            change(state)
     return state
 
 
@@ -589,7 +598,10 @@ def load_session(paths, session_id):
 
 def save_session(paths, session_id, session):
     session["updated_at"] = iso(now_utc())
-    write_atomic(_session_file(paths, session_id), session)
+    try:
+        write_atomic(_session_file(paths, session_id), session)
+    except OSError as exc:
+        log(paths, f"session not saved: {exc}")
 
 
 # --- transcript: active model and token usage -----------------------------------------------------
@@ -1510,7 +1522,10 @@ def on_stop(paths, install, inp):
         "event_id": new_event_id(),
         "usage": usage,
     }
-    queue_count(paths, payload)
+    try:
+        queue_count(paths, payload)
+    except OSError as exc:
+        log(paths, f"count {payload['event_id']} could not be queued, sending it directly: {exc}")
     session["pending"] = [0, 0, 0, 0]
     save_session(paths, session_id or "no-session", session)
     family = normalize_family(model, state.get("extra_families") or (), state.get("model_aliases"))

@@ -1,6 +1,7 @@
 """End to end: the real client file, fed hook JSON on stdin, against the app on a loopback HTTP server."""
 
 import json
+import shutil
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -261,3 +262,15 @@ def test_oldest_supported_python_enforces_online_and_offline(machine, seat, live
     assert reason.startswith("Daily opus limit reached for Alice.\nUsed 1/1 prompts.\nResets ")
     assert "00:00 (Europe/Berlin)" in reason
     assert "server unreachable" in reason
+
+
+def test_an_unwritable_state_directory_never_overrules_the_server(installed, seat):
+    opus_daily(seat, 1)
+    shutil.rmtree(installed.state_dir)
+    installed.state_dir.write_text("not a directory")
+
+    assert installed.prompt().stdout == ""
+    installed.write_turn("claude-opus-4-1-20250805", "msg_1")
+    installed.hook("Stop", last_assistant_message="Done.")
+    assert UsageEvent.objects.filter(seat=seat).count() == 1
+    assert installed.prompt().blocked_reason.startswith("Daily opus limit reached for Alice.")
