@@ -1711,7 +1711,6 @@ def _ask(question, yes):
 
 def cmd_setup(args):
     _require_root("setup")
-    import shutil
 
     server = args.server.rstrip("/")
     paths = Paths(args.install_dir or None)
@@ -1739,6 +1738,7 @@ def cmd_setup(args):
         print(f"Registration failed (HTTP {status}): {body.get('error') or 'no token'}", file=sys.stderr)
         return 2
     seat = body.get("user") if isinstance(body.get("user"), dict) else {}
+    _revoke_previous_token(paths)
     python = os.path.realpath(sys.executable)
     os.makedirs(paths.install_dir, mode=0o755, exist_ok=True)
     os.chmod(paths.install_dir, 0o755)
@@ -1788,7 +1788,7 @@ def cmd_setup(args):
         "settings_original": settings_original,
         "settings_dir_existed": (previous or {}).get("settings_dir_existed", settings_dir_existed),
         "managed_hooks_only": not args.allow_user_hooks,
-        "claude_bin": shutil.which("claude") or (previous or {}).get("claude_bin"),
+        "claude_bin": _find_claude(user) or (previous or {}).get("claude_bin"),
         "user": user[3] if user else None,
         "watchdog": watchdog,
     }
@@ -1802,6 +1802,45 @@ def cmd_setup(args):
     print("  watchdog: {}".format(watchdog["summary"]))
     print("Restart Claude Code to start using it.")
     return 0
+
+
+def _find_claude(user):
+    """The `claude` the developer runs: sudo's PATH rarely has a per-user install in it."""
+    import shutil
+
+    found = shutil.which("claude")
+    if found or user is None:
+        return found
+    home = user[2]
+    for candidate in (
+        os.path.join(home, ".local", "bin", "claude"),
+        os.path.join(home, ".claude", "local", "claude"),
+        os.path.join(home, ".npm-global", "bin", "claude"),
+        "/usr/local/bin/claude",
+        "/opt/homebrew/bin/claude",
+    ):
+        if os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+def _revoke_previous_token(paths):
+    """Setting up again replaces this machine's token; the old one is retired on its server."""
+    try:
+        old = Install(Paths(paths.install_dir))
+    except Broken:
+        return
+    if not old.present:
+        return
+    try:
+        status, _ = old.call("POST", "/api/v1/revoke", {}, timeout=10)
+    except Unreachable:
+        status = None
+    if status != 200:
+        print(
+            "warning: could not revoke this machine's previous token; ask your admin to revoke it.",
+            file=sys.stderr,
+        )
 
 
 def _prepare_state_dir(user):

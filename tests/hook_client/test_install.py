@@ -175,3 +175,15 @@ def test_one_command_install_from_the_served_script(machine, seat, live):
     assert json.loads((machine.install_dir / "config.json").read_text())["server_url"] == live.url
     assert machine.hook("SessionStart", source="startup").returncode == 0
     assert machine.prompt().stdout == ""
+
+
+def test_setting_up_again_replaces_the_token_and_retires_the_old_one(machine, seat):
+    machine.setup(services.install_code_issue(seat=seat))
+    first = HookToken.objects.get(seat=seat)
+    machine.setup(services.install_code_issue(seat=seat))
+
+    first.refresh_from_db()
+    assert first.revoked_at is not None
+    assert HookToken.objects.filter(seat=seat, revoked_at__isnull=True).count() == 1
+    assert machine.hook("SessionStart", source="startup").returncode == 0
+    assert machine.prompt().stdout == ""
