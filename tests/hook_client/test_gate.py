@@ -3,6 +3,7 @@
 import json
 import shutil
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -274,3 +275,13 @@ def test_an_unwritable_state_directory_never_overrules_the_server(installed, sea
     installed.hook("Stop", last_assistant_message="Done.")
     assert UsageEvent.objects.filter(seat=seat).count() == 1
     assert installed.prompt().blocked_reason.startswith("Daily opus limit reached for Alice.")
+
+
+def test_kill_reaches_a_running_turn_once_the_recheck_interval_passes(installed, seat):
+    installed.env_extra["GOVERNOR_RECHECK_SECONDS"] = "1"
+    assert installed.prompt().stdout == ""
+    services.seat_set_status(seat=seat, status="killed", by="admin")
+    time.sleep(1.1)
+    denied = installed.hook("PreToolUse", tool_name="Bash").decision
+    assert denied["continue"] is False
+    assert "revoked by the admin" in denied["stopReason"]
