@@ -1118,10 +1118,11 @@ def fetch_report(install, paths, timeout):
     return report
 
 
-def do_sync(install, paths, inp, model, timeout=SYNC_TIMEOUT):
-    """POST /sync, then replay the queue and fetch a usage report. Returns (ok, message)."""
+def do_sync(install, paths, inp, model, timeout=SYNC_TIMEOUT, replay_budget=SYNC_TIMEOUT, full=True):
+    """POST /sync, then replay the queue and (`full`) fetch a usage report. Returns (ok, message).
+    The gate syncs with `full=False`: no report and no `claude --version`, to stay within its time."""
     payload = {"model": model, "session_id": str(inp.get("session_id") or "")}
-    payload.update(device_info(paths))
+    payload.update(device_info(paths, probe_claude=full))
     try:
         status, body = install.call("POST", "/api/v1/sync", payload, timeout=timeout)
     except Unreachable as exc:
@@ -1138,12 +1139,13 @@ def do_sync(install, paths, inp, model, timeout=SYNC_TIMEOUT):
 
     state = update_state(paths, change)
     react_to_status(install, paths, previous.get("status"), state)
-    replay_queue(install, paths, timeout=COUNT_TIMEOUT)
-    fetch_report(install, paths, timeout)
+    replay_queue(install, paths, min(timeout, COUNT_TIMEOUT), budget=replay_budget)
+    if full:
+        fetch_report(install, paths, timeout)
     return True, "synced"
 
 
-def device_info(paths):
+def device_info(paths, probe_claude=True):
     import _socket
 
     info = {
@@ -1159,11 +1161,11 @@ def device_info(paths):
             arch=os.environ.get("PROCESSOR_ARCHITECTURE", ""), os_version=sys.getwindowsversion().build
         )
         info["os_version"] = str(info["os_version"])
-    info["claude_version"] = _claude_version(paths)
+    info["claude_version"] = _claude_version(paths, probe_claude)
     return info
 
 
-def _claude_version(paths):
+def _claude_version(paths, probe=True):
     """`claude --version`, cached for a day: it costs a process start."""
     cache = os.path.join(paths.state_dir, "claude-version.json")
     try:
@@ -1171,7 +1173,7 @@ def _claude_version(paths):
     except (OSError, ValueError):
         cached = {}
     at = parse_iso(cached.get("at"))
-    if at is not None and (now_utc() - at).total_seconds() < 86400:
+    if not probe or (at is not None and (now_utc() - at).total_seconds() < 86400):
         return str(cached.get("version") or "")
     import subprocess
 
@@ -1279,17 +1281,24 @@ def _mark_sent(state, event_id, now):
             turn["sent"] = True
 
 
-def replay_queue(install, paths, timeout):
+def replay_queue(install, paths, timeout, budget):
     """Send queued counts oldest first with their event_id and original timestamp; the server places
-    each in its original window and ignores repeats."""
-    sent = 0
-    for path, payload in queued_counts(paths)[:REPLAY_BATCH]:
+    each in its original window and ignores repeats. Stops after `budget` seconds, well inside Claude
+    Code's handler timeout (a killed hook does not block); the rest goes next time.
+    Returns (reachable, drained)."""
+    import time
+
+    deadline = time.monotonic() + budget
+    batch = int(paths.tunable(install.config, "replay_batch", REPLAY_BATCH))
+    for path, payload in queued_counts(paths)[:batch]:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return True, False
         try:
-            send_count(install, paths, path, payload, timeout)
+            send_count(install, paths, path, payload, min(timeout, remaining))
         except Unreachable:
-            return sent, False
-        sent += 1
-    return sent, True
+            return False, False
+    return True, not queued_counts(paths)
 
 
 # --- hook events ---------------------------------------------------------------------------------
@@ -1359,12 +1368,13 @@ def on_prompt(paths, install, inp):
     reachable = True
     if state is None:
         # Never synced (or the cache is corrupt): sync first, so offline enforcement has rules later.
-        ok, message = do_sync(install, paths, inp, model, timeout=timeout)
+        ok, message = do_sync(install, paths, inp, model, timeout=timeout, replay_budget=timeout, full=False)
         reachable = ok or not message.startswith("server unreachable")
         state = load_state(paths)
-    elif queued_counts(paths):
+    drained = True
+    if state is not None and queued_counts(paths):
         # Offline turns go first, so the server decides on exact totals.
-        reachable = replay_queue(install, paths, timeout)[1]
+        reachable, drained = replay_queue(install, paths, timeout, budget=2 * timeout)
     body = None
     if reachable:
         prompt = inp.get("prompt")
@@ -1380,9 +1390,14 @@ def on_prompt(paths, install, inp):
         except Unreachable as exc:
             body, status, reachable = None, None, False
             log(paths, f"check: server unreachable: {exc}")
-    if body is not None:
-        return _online_decision(paths, install, state, status, body, timeout)
-    return _offline_gate(paths, state, model)
+    if body is None:
+        return _offline_gate(paths, state, model)
+    if not drained and status == 200 and body.get("allowed") is True:
+        # The server has not seen every turn yet: its allow stands only if the local count agrees.
+        now = now_utc()
+        state = update_state(paths, lambda s: _apply_answer(s, body, now, "check"))
+        return _offline_gate(paths, load_state(paths) or state, model, checked_online=True)
+    return _online_decision(paths, install, state, status, body, timeout)
 
 
 def _online_decision(paths, install, state, status, body, timeout):
@@ -1427,7 +1442,7 @@ def _online_decision(paths, install, state, status, body, timeout):
     return 0
 
 
-def _offline_gate(paths, state, model):
+def _offline_gate(paths, state, model, checked_online=False):
     if state is None:
         block_prompt(
             "Claude Governor cannot reach its server and this machine has not synced its rules yet, so "
@@ -1442,7 +1457,7 @@ def _offline_gate(paths, state, model):
     grace = state.get("offline_grace_seconds")
     grace = grace if isinstance(grace, int) and grace >= 0 else 0
     tz, tz_name = team_zone(state)
-    if contact is None or now - contact > timedelta(seconds=grace):
+    if not checked_online and (contact is None or now - contact > timedelta(seconds=grace)):
         block_prompt(
             "Claude Governor cannot reach its server, last reached {}. Your team allows {} of offline use, "
             "so prompts are blocked until the server answers again. Check your network connection.".format(
@@ -1458,6 +1473,8 @@ def _offline_gate(paths, state, model):
     note = "(Claude Governor server unreachable: enforced from the rules synced {}.)".format(
         format_when(parse_iso(state["synced_at"]), tz, tz_name)
     )
+    if checked_online:
+        note = "(Counted by this machine, including turns the server has not received yet.)"
     block_prompt(
         deny_message(reason, report_from_local(state, now), state, resets_at, now, offline_note=note)
     )
@@ -1544,7 +1561,7 @@ def on_stop(paths, install, inp):
     except Unreachable as exc:
         log(paths, f"count queued for replay: {exc}")
         return 0
-    replay_queue(install, paths, timeout)
+    replay_queue(install, paths, timeout, budget=2 * timeout)
     return 0
 
 

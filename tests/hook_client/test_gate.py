@@ -285,3 +285,25 @@ def test_kill_reaches_a_running_turn_once_the_recheck_interval_passes(installed,
     denied = installed.hook("PreToolUse", tool_name="Bash").decision
     assert denied["continue"] is False
     assert "revoked by the admin" in denied["stopReason"]
+
+
+def test_an_allow_from_a_server_still_missing_queued_turns_must_agree_with_the_local_count(
+    installed, seat, live
+):
+    opus_daily(seat, 2)
+    installed.hook("SessionStart", source="resume")
+    live.stop()
+    installed.turn()
+    installed.turn()
+    live.start()
+    # Only one queued count gets through before the check (as when the replay runs out of time).
+    installed.env_extra["GOVERNOR_REPLAY_BATCH"] = "1"
+    reason = installed.prompt().blocked_reason
+    assert reason.startswith("Daily opus limit reached for Alice.\nUsed 2/2 prompts.")
+    assert "turns the server has not received yet" in reason
+    assert UsageEvent.objects.filter(seat=seat).count() == 1
+
+    del installed.env_extra["GOVERNOR_REPLAY_BATCH"]
+    reason = installed.prompt().blocked_reason
+    assert "turns the server has not received yet" not in reason
+    assert UsageEvent.objects.filter(seat=seat).count() == 2
