@@ -1327,11 +1327,13 @@ def on_session_start(paths, install, inp):
         history = tail_model(transcript)
         if history:
             session["history_model"] = history
-        try:
-            # Turns written before this start were counted by their own session (or predate the install).
-            session["offset"] = os.path.getsize(transcript)
-        except OSError:
-            session["offset"] = 0
+        if session.get("transcript") != transcript or not isinstance(session.get("offset"), int):
+            try:
+                # History written before this session's first start predates the install or was counted
+                # already; a compacted or cleared session keeps reading where it was.
+                session["offset"] = os.path.getsize(transcript)
+            except OSError:
+                session["offset"] = 0
         session["transcript"] = transcript
     save_session(paths, session_id, session)
     _prune_sessions(paths)

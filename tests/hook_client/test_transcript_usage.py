@@ -89,3 +89,21 @@ def test_turn_usage_counts_each_api_response_once_and_late_lines_go_to_the_next_
     assert second.cache_read_input_tokens == 70000
     assert second.cache_creation_input_tokens == 0
     assert second.family == "opus"
+
+
+def test_compacting_the_session_keeps_reading_where_it_was(machine, seat):
+    from limiter import services
+
+    machine.setup(services.install_code_issue(seat=seat))
+    machine.hook("SessionStart", source="startup", model=OPUS)
+    _append(machine, _assistant("msg_1", OPUS, 10, input_tokens=4))
+    machine.hook("Stop", last_assistant_message="Done.")
+    # The rest of the response lands, then the session is compacted before the next prompt.
+    _append(machine, _assistant("msg_1", OPUS, 250, input_tokens=4))
+    machine.hook("SessionStart", source="compact")
+    assert machine.prompt().stdout == ""
+    _append(machine, _assistant("msg_2", OPUS, 30, input_tokens=1))
+    machine.hook("Stop", last_assistant_message="Done.")
+
+    outputs = sorted(UsageEvent.objects.filter(seat=seat).values_list("output_tokens", flat=True))
+    assert outputs == [10, (250 - 10) + 30]
