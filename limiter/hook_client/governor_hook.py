@@ -2206,7 +2206,9 @@ def cmd_status(args):
     now = server_now(state)
     if report is None:
         report = report_from_local(state, now)
-        print("Server unreachable: figures from the cache (last synced {}).".format(state.get("synced_at")))
+        tz, tz_name = team_zone(state)
+        synced = format_when(parse_iso(state["synced_at"]), tz, tz_name)
+        print(f"Server unreachable: figures from the cache (last synced {synced}).")
     else:
         print(f"Live from {install.server}.")
     seat = state.get("seat") or {}

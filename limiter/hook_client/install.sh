@@ -41,4 +41,4 @@ fi
 ACTUAL=$("$PYTHON" -I -S -c 'import hashlib, sys; print(hashlib.sha256(open(sys.argv[1], "rb").read()).hexdigest())' "$CLIENT")
 [ "$ACTUAL" = "$CLIENT_SHA256" ] || fail "the downloaded client does not match its SHA-256 ($ACTUAL); not installing."
 
-exec "$PYTHON" -I -S "$CLIENT" setup --server "$SERVER" "$@"
+"$PYTHON" -I -S "$CLIENT" setup --server "$SERVER" "$@"
