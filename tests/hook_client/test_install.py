@@ -187,3 +187,24 @@ def test_setting_up_again_replaces_the_token_and_retires_the_old_one(machine, se
     assert HookToken.objects.filter(seat=seat, revoked_at__isnull=True).count() == 1
     assert machine.hook("SessionStart", source="startup").returncode == 0
     assert machine.prompt().stdout == ""
+
+
+def test_installer_refuses_a_client_that_does_not_match_its_digest(machine, seat, live):
+    from limiter.hook_client.files import client_file, installer_script
+
+    _, digest = client_file()
+    script = installer_script(live.url).replace(digest, "0" * 64)
+    code = services.install_code_issue(seat=seat)
+    done = subprocess.run(
+        ["sh", "-s", "--", "--code", code, "--yes"],
+        input=script,
+        capture_output=True,
+        text=True,
+        env=machine.env(),
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode != 0
+    assert "does not match its SHA-256" in done.stderr
+    assert not machine.install_dir.exists()
+    assert not HookToken.objects.filter(seat=seat).exists()
