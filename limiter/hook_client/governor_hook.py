@@ -1105,13 +1105,17 @@ def _prune_turns(state, now):
     state["turns"] = kept
 
 
-def fetch_report(install, paths, timeout):
-    """GET /status into the state; returns the report or None."""
+def fetch_report(install, paths, timeout, why=None):
+    """GET /status into the state; returns the report, or None (and the reason in `why`, a list)."""
     try:
         status, report = install.call("GET", "/api/v1/status", timeout=timeout)
-    except Unreachable:
+    except Unreachable as exc:
+        if why is not None:
+            why.append(f"server unreachable: {exc}")
         return None
     if status != 200 or not isinstance(report.get("usage"), dict):
+        if why is not None:
+            why.append(f"server answered HTTP {status}: {report.get('error') or 'no usage report'}")
         return None
     now = now_utc()
     update_state(paths, lambda s: _apply_report(s, report, now))
@@ -2195,24 +2199,25 @@ def cmd_sync(args):
 def cmd_status(args):
     paths = Paths(args.install_dir or None)
     install = _installed(paths)
-    report = fetch_report(install, paths, timeout=5)
+    why = []
+    report = fetch_report(install, paths, timeout=5, why=why)
     state = load_state(paths)
     if report is not None and state is None:
         do_sync(install, paths, {}, "default")
         state = load_state(paths)
     if state is None:
-        print(f"Claude Governor has never synced with {install.server} and the server is unreachable.")
+        print(f"Claude Governor has never synced with {install.server}: {why[0]}.")
         return 2
     now = server_now(state)
     if report is None:
         report = report_from_local(state, now)
         tz, tz_name = team_zone(state)
         synced = format_when(parse_iso(state["synced_at"]), tz, tz_name)
-        print(f"Server unreachable: figures from the cache (last synced {synced}).")
+        print(f"{why[0][0].upper()}{why[0][1:]}; figures from the cache (last synced {synced}).")
     else:
         print(f"Live from {install.server}.")
     seat = state.get("seat") or {}
-    print("Seat: {} ({})".format(seat.get("name") or "?", state.get("status")))
+    print("Seat: {} ({})".format(seat.get("name") or "?", seat.get("status") or state.get("status")))
     print("")
     for line in usage_lines(report, state, now, bars=True):
         print(line)
