@@ -264,7 +264,8 @@ def write_atomic(path, data, mode=0o600, sync=False):
     os.makedirs(directory, mode=0o700, exist_ok=True)
     tmp = f"{path}.{os.getpid()}.tmp"
     payload = data if isinstance(data, bytes) else json_dumps(data).encode()
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    # O_BINARY: Windows would otherwise write \r\n, and the watchdog's checksums would never match.
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0), mode)
     try:
         os.write(fd, payload)
         if sync:
@@ -293,9 +294,15 @@ def new_event_id():
     return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
+LOG_LIMIT = 1024 * 1024
+
+
 def log(paths, message):
+    """A line in the state directory's hook.log (kept under about 2 MB: one previous file)."""
     try:
         os.makedirs(paths.state_dir, mode=0o700, exist_ok=True)
+        if os.path.exists(paths.log) and os.path.getsize(paths.log) > LOG_LIMIT:
+            os.replace(paths.log, paths.log + ".1")
         with open(paths.log, "a", encoding="utf-8") as handle:
             handle.write(f"{iso(now_utc())} {message}\n")
     except OSError:
