@@ -38,6 +38,7 @@ REPLAY_BATCH = 200
 TURN_RETENTION_DAYS = 35
 SESSION_RETENTION_DAYS = 14
 SEEN_IDS_KEPT = 2000
+LOG_LIMIT = 1024 * 1024
 BUILTIN_FAMILIES = ("opus", "sonnet", "haiku")
 WINDOWS = ("daily", "weekly", "monthly", "sliding_24h")
 WINDOW_TITLES = {"daily": "Daily", "weekly": "Weekly", "monthly": "Monthly", "sliding_24h": "Sliding 24-hour"}
@@ -292,9 +293,6 @@ def new_event_id():
     raw[8] = (raw[8] & 0x3F) | 0x80
     text = raw.hex()
     return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
-
-
-LOG_LIMIT = 1024 * 1024
 
 
 def log(paths, message):
