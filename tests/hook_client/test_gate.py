@@ -307,3 +307,16 @@ def test_an_allow_from_a_server_still_missing_queued_turns_must_agree_with_the_l
     reason = installed.prompt().blocked_reason
     assert "turns the server has not received yet" not in reason
     assert UsageEvent.objects.filter(seat=seat).count() == 2
+
+
+def test_unknown_missing_and_malformed_hook_input_never_breaks_the_hook(installed, seat):
+    opus_daily(seat, 1)
+    future = {"prompt": "hi", "prompt_id": "5f0c…", "effort": {"level": "high"}, "brand_new_field": [1, {}]}
+    assert installed.run("hook", "UserPromptSubmit", stdin=json.dumps(future)).stdout == ""
+    for event in ("SessionStart", "PreToolUse", "Stop"):
+        for stdin in ("", "{}", "not json", "[1, 2]"):
+            result = installed.run("hook", event, stdin=stdin)
+            assert (result.returncode, result.stdout) == (0, ""), (event, stdin, result.stderr)
+    # Each Stop still counted its turn; with no session to go by, under the `default` family.
+    assert list(UsageEvent.objects.filter(seat=seat).values_list("family", flat=True)) == ["default"] * 4
+    assert installed.queued() == []
