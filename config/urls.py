@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from limiter.api.views import RootHealthView
+from limiter.hook_client.views import InstallScriptView
 
 admin.site.site_header = "Claude Governor"
 admin.site.site_title = "Claude Governor"
@@ -13,5 +14,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("health", RootHealthView.as_view(), name="health"),
+    path("install.sh", InstallScriptView.as_view(), name="install-script"),
     path("api/v1/", include("limiter.api.urls")),
 ]

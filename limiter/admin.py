@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from . import selectors, services
-from .installation import install_command
+from .hook_client import install_command, server_url
 from .models import Device, HookToken, Rule, Seat, SessionEvent, Team, UsageEvent
 
 STATUS_COLOURS = {Seat.ACTIVE: "#2e7d32", Seat.PAUSED: "#ef6c00", Seat.KILLED: "#c62828"}
@@ -170,7 +170,7 @@ class SeatAdmin(admin.ModelAdmin):
         issued = []
         for seat in queryset.select_related("team"):
             code = services.install_code_issue(seat=seat, by=request.user.get_username())
-            issued.append((seat, code, install_command(request, code)))
+            issued.append((seat, code, install_command(server_url(request), code)))
         context = {
             **self.admin_site.each_context(request),
             "title": "Install codes",
