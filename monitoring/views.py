@@ -18,7 +18,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 
 from limiter import selectors as limiter_selectors
 from limiter import services as limiter_services
-from limiter.installation import install_command
+from limiter.hook_client import install_command, server_url
 
 
 def oidc_provider_id() -> str | None:
@@ -124,7 +124,7 @@ def my_seat(request: HttpRequest) -> HttpResponse:
         if seat is None:
             raise PermissionDenied("That seat is not linked to your email address.")
         code = limiter_services.install_code_issue(seat=seat, by=request.user.get_username())
-        issued = {"seat": seat, "code": code, "command": install_command(request, code)}
+        issued = {"seat": seat, "code": code, "command": install_command(server_url(request), code)}
     overviews = limiter_selectors.seats_overview(seats, now=timezone.now())
     context = {
         **admin.site.each_context(request),
