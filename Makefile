@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.deps-stamp
 
-.PHONY: install run test lint migrations-check bench ci clean
+.PHONY: install browser peers run test lint migrations-check bench ci clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,7 +17,24 @@ install: $(STAMP)
 run: $(STAMP)  ## The whole service (web + worker + beat) on SQLite at http://127.0.0.1:8000/
 	$(BIN)/python manage.py serve
 
-test: $(STAMP)  ## The test suite (SQLite by default; DATABASE_URL / REDIS_URL switch it)
+# Page tests drive Debian's Chromium; installed from the distribution, never downloaded by a test tool.
+browser:
+	@command -v chromium >/dev/null || { \
+		echo "Installing Debian's chromium for the page tests"; \
+		if [ "$$(id -u)" = 0 ]; then apt-get install -y -q chromium; else sudo apt-get install -y -q chromium; fi; }
+
+# The single sign-on tests run a real OpenID Connect provider (npm oidc-provider) from the committed lock file.
+PEERS := tests/peers
+$(PEERS)/node_modules/.package-lock.json: $(PEERS)/package-lock.json
+	@command -v npm >/dev/null || { \
+		echo "Installing Debian's nodejs and npm for the single sign-on tests"; \
+		if [ "$$(id -u)" = 0 ]; then apt-get install -y -q nodejs npm; else sudo apt-get install -y -q nodejs npm; fi; }
+	cd $(PEERS) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+peers: $(PEERS)/node_modules/.package-lock.json
+
+test: $(STAMP) browser peers  ## The test suite (SQLite by default; DATABASE_URL / REDIS_URL switch it)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)

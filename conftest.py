@@ -11,5 +11,6 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     skipped = len(reporter.stats.get("skipped", [])) if reporter else 0
     if skipped:
-        reporter.write_line(f"CI: {skipped} test(s) skipped; every service must be available in CI.", red=True)
+        message = f"CI: {skipped} test(s) skipped; every service must be available in CI."
+        reporter.write_line(message, red=True)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -14,6 +14,8 @@ if not _secret or len(_secret) < 50 or len(set(_secret)) < 5 or _secret.startswi
 if DEBUG:
     raise ImproperlyConfigured("DEBUG must be off in production.")
 SECRET_KEY = _secret
+# Container health checks call /health on the loopback address.
+ALLOWED_HOSTS = [*ALLOWED_HOSTS, "127.0.0.1", "localhost"]  # noqa: F405
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)

@@ -8,11 +8,13 @@ import secrets
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+if (BASE_DIR / ".env").exists():
+    environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 VAR_DIR = Path(env.str("GOVERNOR_VAR_DIR", default=str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
@@ -33,17 +35,23 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # Proxies whose X-Forwarded-For we believe (exact client addresses of the proxy).
 TRUSTED_PROXIES = frozenset(env.list("TRUSTED_PROXIES", default=[]))
-# The public URL of this server, used in the install command shown to admins.
-PUBLIC_URL = env.str("PUBLIC_URL", default="http://127.0.0.1:8000").rstrip("/")
+# The public URL of this server for install commands; empty means "the address the admin used".
+PUBLIC_URL = env.str("PUBLIC_URL", default="").rstrip("/")
 
 INSTALLED_APPS = [
     "daphne",
+    # Before the admin so its login, "My seat" link and 403 page override the admin's templates.
+    "monitoring",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
     "rest_framework",
     "drf_spectacular",
     "limiter",
@@ -51,10 +59,13 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "monitoring.middleware.IdentityProviderErrorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -94,6 +105,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Server-side binding lets psycopg prepare the hook API's repeated queries once per connection, which
+    # skips PostgreSQL's planner on every /check. Turn off behind a transaction-pooling PgBouncer.
+    DATABASES["default"]["OPTIONS"] = {
+        "server_side_binding": env.bool("DATABASE_SERVER_SIDE_BINDING", default=True)
+    }
 
 REDIS_URL = env.str("REDIS_URL", default="")
 
@@ -119,6 +135,13 @@ CELERY_TIMEZONE = "UTC"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+CELERY_BEAT_SCHEDULE = {
+    "limiter-prune-events": {
+        "task": "limiter.tasks.prune_events",
+        "schedule": 3600.0,
+        "options": {"expires": 1800},
+    },
+}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -135,6 +158,11 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# WhiteNoise serves the admin's static files from the app server itself, under daphne and gunicorn alike.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -161,6 +189,75 @@ SPECTACULAR_SETTINGS = {
 # Install codes: how many /register attempts one client IP may make per window.
 REGISTER_RATE_LIMIT = env.int("REGISTER_RATE_LIMIT", default=10)
 REGISTER_RATE_WINDOW_SECONDS = env.int("REGISTER_RATE_WINDOW_SECONDS", default=60)
+
+# --- Single sign-on and roles (monitoring app; docs/sso.md) ----------------------------------------------
+# People log in through the team's OpenID Connect provider (Authentik); roles come from its `groups` claim
+# on every login. Without OIDC_* the admin keeps the local password form, for superusers only.
+# The issuer, or its discovery URL. allauth appends "/.well-known/…" to an issuer, so no trailing "/".
+OIDC_SERVER_URL = env.str("OIDC_SERVER_URL", default="").rstrip("/")
+OIDC_CLIENT_ID = env.str("OIDC_CLIENT_ID", default="")
+OIDC_CLIENT_SECRET = env.str("OIDC_CLIENT_SECRET", default="")
+_oidc_given = [
+    name for name in ("OIDC_SERVER_URL", "OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET") if globals()[name]
+]
+if _oidc_given and len(_oidc_given) < 3:
+    raise ImproperlyConfigured(
+        "Single sign-on needs OIDC_SERVER_URL, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET together; "
+        f"only {', '.join(_oidc_given)} is set."
+    )
+# The provider id is part of the callback URL registered at the IdP: /accounts/oidc/<id>/login/callback/
+OIDC_PROVIDER_ID = env.str("OIDC_PROVIDER_ID", default="authentik")
+_oidc_app_settings = {"server_url": OIDC_SERVER_URL}
+if env.str("OIDC_TOKEN_AUTH_METHOD", default=""):  # client_secret_basic or client_secret_post
+    _oidc_app_settings["token_auth_method"] = env.str("OIDC_TOKEN_AUTH_METHOD")
+SOCIALACCOUNT_PROVIDERS = {
+    "openid_connect": {
+        "OAUTH_PKCE_ENABLED": True,
+        # Authentik returns `groups` with the `profile` scope.
+        "SCOPE": ["openid", "profile", "email"],
+        "APPS": [
+            {
+                "provider_id": OIDC_PROVIDER_ID,
+                "name": env.str("OIDC_PROVIDER_NAME", default="Authentik"),
+                "client_id": OIDC_CLIENT_ID,
+                "secret": OIDC_CLIENT_SECRET,
+                "settings": _oidc_app_settings,
+            }
+        ]
+        if _oidc_given
+        else [],
+    }
+}
+# IdP group names (comma lists) mapped to Governor roles. Admins > users > readonly.
+SSO_ADMIN_GROUPS = env.list("SSO_ADMIN_GROUPS", default=["governor-admins"])
+SSO_USER_GROUPS = env.list("SSO_USER_GROUPS", default=["governor-users"])
+SSO_READONLY_GROUPS = env.list("SSO_READONLY_GROUPS", default=["governor-readonly"])
+# Off: everyone the IdP lets in is at least readonly. On: only members of the groups above get in.
+SSO_REQUIRE_GROUP = env.bool("SSO_REQUIRE_GROUP", default=False)
+# Break-glass password login for superusers (first setup, IdP outage) at /admin/login/local/.
+LOCAL_LOGIN_ENABLED = env.bool("LOCAL_LOGIN_ENABLED", default=True)
+if not _oidc_given and not LOCAL_LOGIN_ENABLED:
+    raise ImproperlyConfigured(
+        "LOCAL_LOGIN_ENABLED=false needs single sign-on (OIDC_*); otherwise nobody could log in."
+    )
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+LOGIN_URL = "admin:login"
+LOGIN_REDIRECT_URL = "/admin/"
+ACCOUNT_LOGOUT_REDIRECT_URL = "/admin/signed-out/"
+SOCIALACCOUNT_ONLY = True  # no allauth password login or signup
+ACCOUNT_EMAIL_VERIFICATION = "none"  # required by SOCIALACCOUNT_ONLY; the IdP owns addresses
+# Accounts are linked by the IdP's subject, never by email; a local account with the same address must not
+# send an SSO login to allauth's signup form.
+ACCOUNT_UNIQUE_EMAIL = False
+SOCIALACCOUNT_LOGIN_ON_GET = True  # the login URL goes straight to the IdP, no confirmation page
+SOCIALACCOUNT_STORE_TOKENS = False  # we only need the claims; keep no IdP tokens at rest
+# Roles change only at login, so sessions are short; "Force logout" deletes session rows, hence the DB engine.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)
+# --- end of single sign-on ---------------------------------------------------------------------------------
 
 LOGGING = {
     "version": 1,

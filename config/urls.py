@@ -1,9 +1,19 @@
 from django.contrib import admin
 from django.urls import include, path
+
 from limiter.api.views import RootHealthView
+from limiter.hook_client.views import InstallScriptView
+
+admin.site.site_header = "Claude Governor"
+admin.site.site_title = "Claude Governor"
+admin.site.index_title = "Seats, accounts and usage"
 
 urlpatterns = [
+    # Before admin.site.urls: replaces the admin's login page with single sign-on (monitoring/views.py).
+    path("admin/", include("monitoring.urls")),
     path("admin/", admin.site.urls),
+    path("accounts/", include("allauth.urls")),
     path("health", RootHealthView.as_view(), name="health"),
+    path("install.sh", InstallScriptView.as_view(), name="install-script"),
     path("api/v1/", include("limiter.api.urls")),
 ]

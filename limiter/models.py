@@ -75,6 +75,8 @@ class Team(models.Model):
     )
     install_code_ttl_hours = models.PositiveIntegerField(default=72)
     event_retention_days = models.PositiveIntegerField(default=90)
+    # Bumped whenever a default rule changes, so processes can cache rules safely.
+    rules_version = models.PositiveIntegerField(default=0, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -103,11 +105,17 @@ class Seat(models.Model):
     status_changed_by = models.CharField(max_length=150, blank=True)
     last_seen_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Bumped whenever one of the seat's rules changes, so processes can cache rules safely.
+    rules_version = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(condition=Q(status__in=STATUSES), name="seat_status_valid"),
+        ]
+        permissions = [
+            ("change_seat_status", "Can pause, resume, kill and reinstate seats"),
+            ("issue_install_code", "Can issue install codes"),
         ]
 
     def __str__(self) -> str:
@@ -162,6 +170,29 @@ class Rule(models.Model):
     def __str__(self) -> str:
         return describe_rule(self.spec())
 
+    def save(self, *args, **kwargs):
+        if self.type == TIME_OF_DAY:
+            self.window, self.value = "", None
+            self.schedule_tz = self.schedule_tz or "UTC"
+            for name in ("schedule_start", "schedule_end"):
+                moment = getattr(self, name)
+                if moment is not None:
+                    setattr(self, name, moment.replace(second=0, microsecond=0))
+        else:
+            self.schedule_start = self.schedule_end = None
+            self.schedule_tz = ""
+        super().save(*args, **kwargs)
+        self._bump_owner_version()
+
+    def delete(self, *args, **kwargs):
+        result = super().delete(*args, **kwargs)
+        self._bump_owner_version()
+        return result
+
+    def _bump_owner_version(self) -> None:
+        owner = Seat.objects.filter(pk=self.seat_id) if self.seat_id else Team.objects.filter(pk=self.team_id)
+        owner.update(rules_version=models.F("rules_version") + 1)
+
     def clean(self) -> None:
         errors: dict[str, str] = {}
         if self.model and not is_valid_family(self.model):
@@ -182,19 +213,6 @@ class Rule(models.Model):
                 errors["schedule_end"] = "Start and end must differ."
         if errors:
             raise ValidationError(errors)
-
-    def save(self, *args, **kwargs):
-        if self.type == TIME_OF_DAY:
-            self.window, self.value = "", None
-            self.schedule_tz = self.schedule_tz or "UTC"
-            for name in ("schedule_start", "schedule_end"):
-                moment = getattr(self, name)
-                if moment is not None:
-                    setattr(self, name, moment.replace(second=0, microsecond=0))
-        else:
-            self.schedule_start = self.schedule_end = None
-            self.schedule_tz = ""
-        super().save(*args, **kwargs)
 
     def spec(self) -> RuleSpec:
         return RuleSpec(
@@ -217,7 +235,7 @@ def describe_rule(spec: RuleSpec) -> str:
     model = spec.model or "all models"
     if spec.type == TIME_OF_DAY:
         start, end = spec.schedule_start, spec.schedule_end
-        return f"{model} only {start:%H:%M}–{end:%H:%M} {spec.schedule_tz}" if start and end else model
+        return f"{model} only {start:%H:%M}-{end:%H:%M} {spec.schedule_tz}" if start and end else model
     value = "unlimited" if spec.value == -1 else spec.value
     if spec.type == CREDITS:
         return f"{value} credits {spec.window}"
@@ -257,7 +275,9 @@ class InstallCode(models.Model):
 
 class HookToken(models.Model):
     seat = models.ForeignKey(Seat, on_delete=models.CASCADE, related_name="tokens")
-    device = models.ForeignKey(Device, null=True, blank=True, on_delete=models.SET_NULL, related_name="tokens")
+    device = models.ForeignKey(
+        Device, null=True, blank=True, on_delete=models.SET_NULL, related_name="tokens"
+    )
     token_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
@@ -333,6 +353,9 @@ class CreditHold(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["seat", "expires_at"], name="hold_seat_expiry")]
+        constraints = [
+            models.UniqueConstraint(fields=["seat", "session_id"], name="hold_one_per_session"),
+        ]
 
     def __str__(self) -> str:
         return f"hold {self.cost} for {self.session_id}"

@@ -4,7 +4,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, Q, Sum
+from django.db import connection
+from django.db.models import Q, Sum
 
 from . import engine
 from .engine import RuleSpec, Usage
@@ -21,24 +22,91 @@ def current_team() -> Team:
 
 
 def token_holder(token_hash: str) -> HookToken | None:
-    return (
-        HookToken.objects.select_related("seat", "seat__team")
-        .filter(token_hash=token_hash, revoked_at__isnull=True)
-        .first()
+    matches = HookToken.objects.select_related("seat", "seat__team", "device").filter(
+        token_hash=token_hash, revoked_at__isnull=True
     )
+    return next(iter(matches[:1]), None)
+
+
+_RULES_CACHE: dict[tuple, list[RuleSpec]] = {}
+_RULES_CACHE_LIMIT = 10_000
 
 
 def effective_rules(seat: Seat) -> list[RuleSpec]:
-    """The seat's rules plus the team defaults it does not override, in evaluation order."""
-    rows = list(Rule.objects.filter(Q(seat_id=seat.pk) | Q(team_id=seat.team_id)))
-    own_keys = {r.override_key() for r in rows if r.seat_id is not None}
-    kept = [r for r in rows if r.seat_id is not None or r.override_key() not in own_keys]
-    kept.sort(key=lambda r: (r.position, str(r.id)))
+    """The seat's rules plus the team defaults it does not override, in evaluation order.
+
+    Cached per process under the seat's and team's rule versions, which every rule write bumps and the
+    token lookup already reads: an edit is seen by the very next check, in every worker.
+    """
+    key = (seat.pk, seat.rules_version, seat.team_id, seat.team.rules_version)
+    rules = _RULES_CACHE.get(key)
+    if rules is None:
+        if len(_RULES_CACHE) >= _RULES_CACHE_LIMIT:
+            _RULES_CACHE.clear()
+        rules = _merge_rules(seat, Rule.objects.filter(Q(seat_id=seat.pk) | Q(team_id=seat.team_id)))
+        _RULES_CACHE[key] = rules
+    return rules
+
+
+def _merge_rules(seat: Seat, rows: Iterable[Rule]) -> list[RuleSpec]:
+    own = [r for r in rows if r.seat_id == seat.pk]
+    own_keys = {r.override_key() for r in own}
+    inherited = [r for r in rows if r.team_id == seat.team_id and r.override_key() not in own_keys]
+    kept = sorted([*own, *inherited], key=lambda r: (r.position, str(r.id)))
     return [r.spec() for r in kept]
 
 
 def window_starts(team: Team, now: datetime, windows: Iterable[str] = WINDOWS) -> dict[str, datetime]:
     return {w: window_bounds(w, now, team.tz)[0] for w in windows}
+
+
+def _aggregated_usage(
+    seat_ids: list, starts: dict[str, datetime]
+) -> dict[object, tuple[dict[str, dict[str, int]], dict[str, int]]]:
+    """Per seat: counts per window and family, credits per window; one aggregate query for all seats.
+
+    Hand-written SQL because this runs on every /check and the ORM spends longer compiling the conditional
+    aggregates than the database spends answering them. CASE WHEN works the same on SQLite and PostgreSQL.
+    """
+    windows = list(starts)
+    table = UsageEvent._meta.db_table
+    columns = ", ".join(
+        "SUM(CASE WHEN occurred_at >= %s THEN 1 ELSE 0 END), "
+        "SUM(CASE WHEN occurred_at >= %s THEN credit_cost ELSE 0 END)"
+        for _ in windows
+    )
+    placeholders = ", ".join(["%s"] * len(seat_ids))
+    sql = (
+        f"SELECT seat_id, family, {columns} FROM {table} "  # noqa: S608 - only our own names are formatted in
+        f"WHERE seat_id IN ({placeholders}) AND occurred_at >= %s GROUP BY seat_id, family"
+    )
+    field = UsageEvent._meta.get_field("occurred_at")
+    seat_field = UsageEvent._meta.get_field("seat").target_field
+    with connection.cursor() as cursor:
+        bound = [field.get_db_prep_value(starts[w], connection) for w in windows for _ in (0, 1)]
+        seats = [seat_field.get_db_prep_value(pk, connection) for pk in seat_ids]
+        floor = field.get_db_prep_value(min(starts.values()), connection)
+        cursor.execute(sql, [*bound, *seats, floor])
+        rows = cursor.fetchall()
+    by_db_key = {seat_field.get_db_prep_value(pk, connection): pk for pk in seat_ids}
+    result = {pk: ({w: {} for w in windows}, dict.fromkeys(windows, 0)) for pk in seat_ids}
+    for seat_key, family, *sums in rows:
+        counts, credits = result[by_db_key.get(seat_key, seat_key)]
+        for index, window in enumerate(windows):
+            count, cost = sums[2 * index], sums[2 * index + 1]
+            if count:
+                counts[window][family] = int(count)
+                credits[window] += int(cost or 0)
+    return result
+
+
+def _recent_turns(seat_id, now: datetime) -> list[engine.CountedTurn]:
+    return [
+        engine.CountedTurn(occurred_at=t, family=f, cost=c)
+        for t, f, c in UsageEvent.objects.filter(seat_id=seat_id, occurred_at__gte=now - SLIDING_SPAN)
+        .order_by("occurred_at")
+        .values_list("occurred_at", "family", "credit_cost")
+    ]
 
 
 def seat_usage(
@@ -47,39 +115,18 @@ def seat_usage(
     now: datetime,
     rules: Iterable[RuleSpec] = (),
     exclude_session: str | None = None,
-    windows: Iterable[str] = WINDOWS,
+    windows: Iterable[str] | None = None,
 ) -> Usage:
-    """Counts and credits per window in one aggregate query; recent turns only for sliding rules."""
-    starts = window_starts(seat.team, now, windows)
-    aggregates = {}
-    for window, start in starts.items():
-        in_window = Q(occurred_at__gte=start)
-        aggregates[f"n_{window}"] = Count("id", filter=in_window)
-        aggregates[f"c_{window}"] = Sum("credit_cost", filter=in_window)
-    rows = (
-        UsageEvent.objects.filter(seat_id=seat.pk, occurred_at__gte=min(starts.values()))
-        .values("family")
-        .annotate(**aggregates)
-        .order_by()
-    )
-    counts: dict[str, dict[str, int]] = {w: {} for w in starts}
-    credits = dict.fromkeys(starts, 0)
-    for row in rows:
-        for window in starts:
-            if row[f"n_{window}"]:
-                counts[window][row["family"]] = row[f"n_{window}"]
-                credits[window] += row[f"c_{window}"] or 0
-    recent: list[engine.CountedTurn] = []
+    """Counts and credits per window; recent turns only when a sliding rule needs them.
+
+    Without `windows`, only today (always reported) and the windows the rules use are aggregated, so a
+    seat without monthly rules never scans a month of events.
+    """
     rules = list(rules)
-    if any(r.window == SLIDING_24H for r in rules):
-        recent = [
-            engine.CountedTurn(occurred_at=t, family=f, cost=c)
-            for t, f, c in UsageEvent.objects.filter(
-                seat_id=seat.pk, occurred_at__gte=now - SLIDING_SPAN
-            )
-            .order_by("occurred_at")
-            .values_list("occurred_at", "family", "credit_cost")
-        ]
+    if windows is None:
+        windows = {DAILY, *(r.window for r in rules if r.window)}
+    counts, credits = _aggregated_usage([seat.pk], window_starts(seat.team, now, windows))[seat.pk]
+    recent = _recent_turns(seat.pk, now) if any(r.window == SLIDING_24H for r in rules) else []
     held = 0
     if any(r.type == engine.CREDITS for r in rules):
         holds = CreditHold.objects.filter(seat_id=seat.pk, expires_at__gt=now)
@@ -105,12 +152,42 @@ class SeatOverview:
 
 
 def seat_overview(seat: Seat, *, now: datetime) -> SeatOverview:
-    rules = effective_rules(seat)
-    usage = seat_usage(seat, now=now, rules=rules)
-    position = engine.tightest_credit_position(rules, usage)
-    return SeatOverview(
-        seat=seat,
-        today={k: v for k, v in daily_usage_report(usage).items() if v},
-        credit_balance=position.balance if position else None,
-        credit_budget=position.budget if position else None,
+    return seats_overview([seat], now=now)[seat.pk]
+
+
+def seats_overview(seats: list[Seat], *, now: datetime) -> dict[object, SeatOverview]:
+    """Today's turns per family and the credit position of many seats in a fixed number of queries."""
+    if not seats:
+        return {}
+    team = seats[0].team
+    team_ids = {seat.team_id for seat in seats}
+    all_rules = list(Rule.objects.filter(Q(seat__in=seats) | Q(team_id__in=team_ids)))
+    usage_rows = _aggregated_usage([seat.pk for seat in seats], window_starts(team, now))
+    holds = dict(
+        CreditHold.objects.filter(seat__in=seats, expires_at__gt=now)
+        .values("seat_id")
+        .annotate(total=Sum("cost"))
+        .values_list("seat_id", "total")
     )
+    overviews = {}
+    for seat in seats:
+        rules = _merge_rules(seat, all_rules)
+        counts, credits = usage_rows[seat.pk]
+        recent = _recent_turns(seat.pk, now) if any(r.window == SLIDING_24H for r in rules) else []
+        usage = Usage(counts=counts, credits=credits, recent=recent, held_credits=holds.get(seat.pk, 0))
+        position = engine.tightest_credit_position(rules, usage)
+        overviews[seat.pk] = SeatOverview(
+            seat=seat,
+            today=dict(counts.get(DAILY, {})),
+            credit_balance=position.balance if position else None,
+            credit_budget=position.budget if position else None,
+        )
+    return overviews
+
+
+def seats_for_email(email: str) -> list[Seat]:
+    """The seats linked to a person by email (case-insensitive); an empty address links none."""
+    email = email.strip()
+    if not email:
+        return []
+    return list(Seat.objects.select_related("team").filter(email__iexact=email).order_by("name"))

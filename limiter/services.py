@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -89,6 +89,17 @@ def token_revoke(*, token: HookToken, now: datetime | None = None) -> None:
     HookToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=now or timezone.now())
 
 
+def token_rotate(*, token: HookToken, now: datetime | None = None) -> str:
+    """Replaces a live token with a new one for the same seat and device; the old one stops working."""
+    now = now or timezone.now()
+    fresh = new_token()
+    with transaction.atomic():
+        if not HookToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=now):
+            raise InvalidInput("This token was already revoked.")
+        HookToken.objects.create(seat_id=token.seat_id, device_id=token.device_id, token_hash=digest(fresh))
+    return fresh
+
+
 # --- hook API --------------------------------------------------------------------------------------
 
 
@@ -132,21 +143,29 @@ class DeviceInfo:
     claude_version: str = ""
 
 
-def _touch_seat(seat: Seat, now: datetime) -> None:
-    # Conditional update: at most one write a minute per seat, however many checks arrive.
-    if seat.last_seen_at is None or now - seat.last_seen_at >= TOUCH_INTERVAL:
+def _stale(moment: datetime | None, now: datetime) -> bool:
+    return moment is None or now - moment >= TOUCH_INTERVAL
+
+
+def _touch_seat(token: HookToken, now: datetime) -> None:
+    # At most one write a minute per seat and token, however many checks arrive.
+    seat = token.seat
+    if _stale(seat.last_seen_at, now):
         Seat.objects.filter(pk=seat.pk).filter(
             Q(last_seen_at__isnull=True) | Q(last_seen_at__lte=now - TOUCH_INTERVAL)
         ).update(last_seen_at=now)
         seat.last_seen_at = now
+    if _stale(token.last_used_at, now):
+        HookToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
 
 
 def _touch_device(token: HookToken, ip: str | None, now: datetime) -> None:
-    if token.device_id is None:
+    device = token.device
+    if device is None:
         return
-    Device.objects.filter(pk=token.device_id).filter(
-        Q(last_seen_at__isnull=True) | Q(last_seen_at__lte=now - TOUCH_INTERVAL) | ~Q(last_ip=ip)
-    ).update(last_seen_at=now, last_ip=ip)
+    if _stale(device.last_seen_at, now) or (ip and device.last_ip != ip):
+        Device.objects.filter(pk=device.pk).update(last_seen_at=now, last_ip=ip or device.last_ip)
 
 
 def record_sync(
@@ -175,6 +194,7 @@ def record_sync(
             token.device = device_row
     Seat.objects.filter(pk=seat.pk).update(last_seen_at=now)
     seat.last_seen_at = now
+    HookToken.objects.filter(pk=token.pk).update(last_used_at=now)
     SessionEvent.objects.create(
         seat=seat,
         device=device_row,
@@ -219,38 +239,65 @@ def decide_check(
         tz=team.tz,
         now=now,
     )
-    _touch_seat(seat, now)
+    _touch_seat(token, now)
     _touch_device(token, ip, now)
     # The v1 PreToolUse recheck carries neither session nor prompt: a probe, not a prompt.
     if not session_id and prompt_length is None:
         return CheckOutcome(decision, family, rules, usage)
     with transaction.atomic():
+        _relax_durability()
         if session_id:
-            CreditHold.objects.filter(seat=seat, session_id=session_id).delete()
-        cost = engine.credit_cost(family, team.credit_weights)
-        if decision.allowed and session_id and cost > 0 and engine.credit_positions(rules, usage):
-            CreditHold.objects.create(
-                seat=seat,
-                session_id=session_id,
-                family=family,
-                cost=cost,
-                created_at=now,
-                expires_at=now + timedelta(seconds=team.hold_ttl_seconds),
-            )
-        common = {
-            "seat": seat,
-            "device_id": token.device_id,
-            "session_id": session_id,
-            "family": family,
-            "project_dir": project_dir,
-            "prompt_length": prompt_length,
-            "created_at": now,
-        }
-        events = [SessionEvent(kind=SessionEvent.PROMPT, **common)]
-        if not decision.allowed:
-            events.append(SessionEvent(kind=SessionEvent.BLOCKED, reason=decision.reason or "", **common))
-        SessionEvent.objects.bulk_create(events)
+            _replace_hold(seat, session_id, family, decision, rules, usage, now)
+        _record_prompt(token, session_id, family, project_dir, prompt_length, decision, now)
     return CheckOutcome(decision, family, rules, usage)
+
+
+def _relax_durability() -> None:
+    """Holds and prompt events may lose their last moments in a database crash, never their integrity.
+
+    Not waiting for the WAL flush takes the disk off /check's critical path; counts keep full durability.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+
+
+def _record_prompt(token, session_id, family, project_dir, prompt_length, decision, now) -> None:
+    common = {
+        "seat": token.seat,
+        "device_id": token.device_id,
+        "session_id": session_id,
+        "family": family,
+        "project_dir": project_dir,
+        "prompt_length": prompt_length,
+        "created_at": now,
+    }
+    events = [SessionEvent(kind=SessionEvent.PROMPT, **common)]
+    if not decision.allowed:
+        events.append(SessionEvent(kind=SessionEvent.BLOCKED, reason=decision.reason or "", **common))
+    SessionEvent.objects.bulk_create(events)
+
+
+def _replace_hold(seat, session_id, family, decision, rules, usage, now) -> None:
+    """One open hold per session: an admitted prompt reserves its cost, replacing the session's last one."""
+    cost = engine.credit_cost(family, seat.team.credit_weights)
+    if decision.allowed and cost > 0 and engine.credit_positions(rules, usage):
+        hold = CreditHold(
+            seat=seat,
+            session_id=session_id,
+            family=family,
+            cost=cost,
+            created_at=now,
+            expires_at=now + timedelta(seconds=seat.team.hold_ttl_seconds),
+        )
+        CreditHold.objects.bulk_create(
+            [hold],
+            update_conflicts=True,
+            unique_fields=["seat", "session_id"],
+            update_fields=["family", "cost", "created_at", "expires_at"],
+        )
+    else:
+        CreditHold.objects.filter(seat=seat, session_id=session_id).delete()
 
 
 @dataclass(frozen=True)
@@ -319,14 +366,7 @@ def record_count(
         with transaction.atomic():
             event.save(force_insert=True)
             if session_id:
-                oldest = (
-                    CreditHold.objects.filter(seat=seat, session_id=session_id, expires_at__gt=now)
-                    .order_by("created_at")
-                    .values_list("pk", flat=True)
-                    .first()
-                )
-                if oldest is not None:
-                    CreditHold.objects.filter(pk=oldest).delete()
+                CreditHold.objects.filter(seat=seat, session_id=session_id).delete()
             SessionEvent.objects.create(
                 seat=seat,
                 device_id=token.device_id,
@@ -340,7 +380,7 @@ def record_count(
         if event_id is None or not UsageEvent.objects.filter(seat=seat, event_id=event_id).exists():
             raise
         duplicate = True
-    _touch_seat(seat, now)
+    _touch_seat(token, now)
     rules = selectors.effective_rules(seat)
     position = engine.tightest_credit_position(
         rules, selectors.seat_usage(seat, now=now, rules=rules, exclude_session=None)

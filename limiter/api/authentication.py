@@ -35,14 +35,10 @@ class HookTokenAuthentication(BaseAuthentication):
 
 
 class HookTokenScheme(OpenApiAuthenticationExtension):
-    """Declares the token in the OpenAPI schema, so schema-driven clients and checkers send it."""
+    """Documents the hook token in the OpenAPI schema (the body `auth_token` form is v1 legacy)."""
 
     target_class = HookTokenAuthentication
     name = "hookToken"
 
     def get_security_definition(self, auto_schema):
-        return {
-            "type": "http",
-            "scheme": "bearer",
-            "description": "The token from /register; POST endpoints also accept it as `auth_token`.",
-        }
+        return {"type": "http", "scheme": "bearer", "description": "The token /register returned."}

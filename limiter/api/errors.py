@@ -10,10 +10,10 @@ from ..errors import LimiterError, TooManyAttempts
 
 logger = logging.getLogger(__name__)
 
-REVOKED_MACHINE_REASON = (
+REASON_BAD_REGISTRATION = (
     "This machine's Claude Governor token is not valid. Ask your admin for a new install code."
 )
-UNREGISTERED_MACHINE_REASON = (
+REASON_UNREGISTERED = (
     "This machine is not registered with Claude Governor. Run the installer with an install code."
 )
 
@@ -64,8 +64,7 @@ def exception_handler(exc: Exception, context: dict) -> Response:
     if getattr(view, "deny_on_error", False):
         # The v1 client shows `reason` and blocks; without it the block message would be empty.
         if status == 401:
-            unregistered = message == "auth_token required"
-            reason = UNREGISTERED_MACHINE_REASON if unregistered else REVOKED_MACHINE_REASON
+            reason = REASON_UNREGISTERED if message == "auth_token required" else REASON_BAD_REGISTRATION
         else:
             reason = f"Claude Governor could not check this prompt: {message}"
         body.update(allowed=False, reason=reason, resets_at=None)

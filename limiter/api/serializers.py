@@ -161,6 +161,10 @@ class StatusOut(serializers.Serializer):
     usage = serializers.DictField(help_text="{window: {counts, totalCredits, windowStart}}")
 
 
+class RotateOut(serializers.Serializer):
+    auth_token = serializers.CharField()
+
+
 class HealthOut(serializers.Serializer):
     status = serializers.CharField()
     timestamp = serializers.CharField()

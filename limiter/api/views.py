@@ -185,8 +185,8 @@ class CheckView(HookView):
         responses={
             200: s.CheckOut,
             **{
-                code: OpenApiResponse(s.CheckErrorOut, description=error.description)
-                for code, error in ERRORS.items()
+                code: OpenApiResponse(s.CheckErrorOut, description=r.description)
+                for code, r in ERRORS.items()
             },
         },
     )
@@ -245,7 +245,7 @@ class StatusView(HookView):
         seat, now = request.auth.seat, timezone.now()
         team = seat.team
         rules = selectors.effective_rules(seat)
-        usage = selectors.seat_usage(seat, now=now, rules=rules)
+        usage = selectors.seat_usage(seat, now=now, rules=rules, windows=WINDOWS)
         per_model: dict[str, dict[str, dict]] = {}
         for rule in rules:
             if rule.type != engine.PER_MODEL:
@@ -275,6 +275,14 @@ class StatusView(HookView):
                 "usage": report,
             }
         )
+
+
+class RotateTokenView(HookView):
+    """Ours, not v1: swap this machine's token for a new one; the old token stops working at once."""
+
+    @extend_schema(request=None, responses={200: s.RotateOut, **ERRORS})
+    def post(self, request):
+        return Response({"auth_token": services.token_rotate(token=request.auth)})
 
 
 class HealthView(APIView):

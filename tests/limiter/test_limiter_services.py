@@ -51,9 +51,9 @@ def test_old_events_and_expired_holds_are_pruned_after_the_retention(alice):
             seat=alice, family="opus", credit_cost=10, occurred_at=now - age, received_at=now - age
         )
         SessionEvent.objects.create(seat=alice, kind="prompt", created_at=now - age)
-    for expiry in (now - timedelta(seconds=1), now + timedelta(minutes=5)):
+    for session, expiry in (("gone", now - timedelta(seconds=1)), ("open", now + timedelta(minutes=5))):
         CreditHold.objects.create(
-            seat=alice, session_id="s", family="opus", cost=10, created_at=now, expires_at=expiry
+            seat=alice, session_id=session, family="opus", cost=10, created_at=now, expires_at=expiry
         )
 
     assert services.prune_old_events(now=now) == 2

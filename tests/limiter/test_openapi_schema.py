@@ -18,6 +18,9 @@ CONTRACT_PATHS = {
     "/api/v1/status": {"get"},
     "/api/v1/health": {"get"},
     "/health": {"get"},
+    # Governor extensions
+    "/api/v1/token/rotate": {"post"},
+    "/api/v1/revoke": {"post"},
 }
 TOO_BIG = json.dumps({"model": "x" * 70_000}).encode()
 
@@ -37,7 +40,14 @@ def test_schema_documents_exactly_the_contract_endpoints_with_their_auth(schema)
         "description": schema["components"]["securitySchemes"]["hookToken"]["description"],
     }
     secured = {path for path, ops in schema["paths"].items() for op in ops.values() if op.get("security")}
-    assert secured == {"/api/v1/sync", "/api/v1/check", "/api/v1/count", "/api/v1/status"}
+    assert secured == {
+        "/api/v1/sync",
+        "/api/v1/check",
+        "/api/v1/count",
+        "/api/v1/status",
+        "/api/v1/token/rotate",
+        "/api/v1/revoke",
+    }
 
 
 def observed_replies(live, alice, settings):

@@ -1,0 +1,30 @@
+"""An identity provider that is down or answers garbage gets a clear page, not a server error."""
+
+import logging
+
+import requests
+from django.conf import settings
+from django.contrib import admin
+from django.shortcuts import render
+
+log = logging.getLogger(__name__)
+
+
+class IdentityProviderErrorMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        # allauth fetches the provider's discovery document while starting a login and lets failures escape.
+        if not isinstance(exception, requests.RequestException) or not request.path.startswith("/accounts/"):
+            return None
+        log.warning("Single sign-on: the identity provider failed: %s", exception)
+        context = {
+            **admin.site.each_context(request),
+            "title": "Single sign-on is unavailable",
+            "local_login": settings.LOCAL_LOGIN_ENABLED,
+        }
+        return render(request, "monitoring/idp_unreachable.html", context, status=502)
