@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from django.db import connection
 
 from limiter import services
-from limiter.models import HookToken, UsageEvent
+from limiter.models import CreditHold, HookToken, UsageEvent
 
 from .conftest import HookApi, credits_rule, token_for
 
@@ -92,3 +92,16 @@ def test_parallel_registrations_with_one_code_succeed_once(live, alice):
 
     assert Counter(r.status for r in replies) == {200: 1, 404: 19}
     assert HookToken.objects.filter(seat=alice).count() == 1
+
+
+def test_parallel_checks_of_one_session_leave_one_hold(live, alice):
+    credits_rule(alice, "daily", 1000)
+    api = HookApi(live, token_for(alice))
+    body = {"model": "opus", "session_id": "s1", "prompt_length": 3}
+
+    replies = in_parallel(20, lambda i: api.post("check", body), workers=20)
+
+    assert Counter(r.status for r in replies) == {200: 20}
+    assert all(r.json["allowed"] is True for r in replies)
+    assert CreditHold.objects.filter(seat=alice).count() == 1
+    assert api.post("sync", {"session_id": "s2"}).json["credit_balance"] == 990
