@@ -186,15 +186,16 @@ def account_poll(*, account_id: int, client: ClaudeClient | None = None) -> Poll
         return PollResult(account_id, "busy")
     try:
         account = ClaudeAccount.objects.get(pk=account_id)
-        version = account.credential_version
         fresh = account.last_success_at is None or account.last_success_at < account.credential_updated_at
         try:
             fetched = _fetch_with_fresh_retry(account, client or get_client(), fresh)
             parsed = parse_usage(fetched.payload) if fetched.payload is not None else None
         except UpstreamError as exc:
-            return _record_failure(account_id, version, exc.kind, str(exc), exc.retry_after)
+            return _record_failure(
+                account_id, account.credential_version, exc.kind, str(exc), exc.retry_after
+            )
         except PayloadError as exc:
-            return _record_failure(account_id, version, State.PARSE_ERROR, str(exc), None)
+            return _record_failure(account_id, account.credential_version, State.PARSE_ERROR, str(exc), None)
         return _record_success(account_id, fetched, parsed)
     finally:
         _release(account_id, owner)
