@@ -73,6 +73,7 @@ def unsubscribe(handler: Handler) -> None:
 
 
 def _dispatch(event: Event) -> None:
+    log.info("accounts event %s", event)  # events carry labels and numbers, never credentials
     for handler in list(_handlers):
         try:
             handler(event)

@@ -201,7 +201,9 @@ ACCOUNTS_POLL_CONCURRENCY = env.int("ACCOUNTS_POLL_CONCURRENCY", default=16)
 ACCOUNTS_MIN_POLL_INTERVAL_SECONDS = env.int("ACCOUNTS_MIN_POLL_INTERVAL_SECONDS", default=60)
 ACCOUNTS_BACKOFF_BASE_SECONDS = env.float("ACCOUNTS_BACKOFF_BASE_SECONDS", default=60.0)
 # A freshly pasted credential can 401 briefly (contract §5): retry after these delays before "expired".
-ACCOUNTS_FRESH_401_RETRY_DELAYS = [1.5, 3.0, 4.5]
+ACCOUNTS_FRESH_401_RETRY_DELAYS = [
+    float(d) for d in env.list("ACCOUNTS_FRESH_401_RETRY_DELAYS", default=["1.5", "3", "4.5"])
+]
 # Lets tests (and side-by-side deployments on one Redis) keep their workers on their own queue.
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="celery")
 # A short tick; each account's next_poll_at (from the runtime poll interval) decides what is due, so changing
