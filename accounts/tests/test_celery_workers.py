@@ -50,7 +50,8 @@ def test_worker_and_beat_poll_accounts_and_record_states(fake, celery):
     assert dead.snapshots.count() == 0
     # Domain events were emitted in the worker after commit.
     log = celery.log("w1")
-    assert f"CredentialStateChanged(account_id={dead.pk}, label='dead', previous='new', current='expired'" in log
+    expired = f"CredentialStateChanged(account_id={dead.pk}, label='dead', previous='new', current='expired'"
+    assert expired in log
     assert f"SnapshotRecorded(account_id={good.pk}, label='good'" in log
 
 
