@@ -151,12 +151,14 @@ def account_settings_update(
 # --- polling -----------------------------------------------------------------------------------------------
 
 
-def _claim(account_id: int, now: datetime) -> str | None:
+def _claim(account_id: int, now: datetime, due_only: bool) -> str | None:
     owner = uuid.uuid4().hex
-    claimed = (
-        ClaudeAccount.objects.filter(pk=account_id, enabled=True)
-        .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
-        .update(lease_until=now + _lease_length(), lease_owner=owner)
+    candidates = ClaudeAccount.objects.filter(pk=account_id, enabled=True)
+    if due_only:
+        # Another poller may have finished this account since our due list was read.
+        candidates = candidates.filter(next_poll_at__lte=now)
+    claimed = candidates.filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now)).update(
+        lease_until=now + _lease_length(), lease_owner=owner
     )
     return owner if claimed else None
 
@@ -178,12 +180,22 @@ def _store_tokens(account: ClaudeAccount, tokens: OAuthTokens) -> None:
         log.warning("account %s: credential replaced during a token refresh; keeping the admin's", account.pk)
 
 
-def account_poll(*, account_id: int, client: ClaudeClient | None = None) -> PollResult:
-    """Poll one account unless another worker holds its lease. Never raises for upstream trouble."""
+def account_poll(
+    *,
+    account_id: int,
+    due_only: bool = False,
+    client: ClaudeClient | None = None,
+    runtime: AccountSettings | None = None,
+) -> PollResult:
+    """Poll one account unless another worker holds its lease (or, with `due_only`, it is not due).
+
+    Never raises for upstream trouble.
+    """
     now = timezone.now()
-    owner = _claim(account_id, now)
+    owner = _claim(account_id, now, due_only)
     if owner is None:
         return PollResult(account_id, "busy")
+    recorded = False
     try:
         account = ClaudeAccount.objects.get(pk=account_id)
         fresh = account.last_success_at is None or account.last_success_at < account.credential_updated_at
@@ -191,14 +203,20 @@ def account_poll(*, account_id: int, client: ClaudeClient | None = None) -> Poll
             fetched = _fetch_with_fresh_retry(account, client or get_client(), fresh)
             parsed = parse_usage(fetched.payload) if fetched.payload is not None else None
         except UpstreamError as exc:
-            return _record_failure(
+            result = _record_failure(
                 account_id, account.credential_version, exc.kind, str(exc), exc.retry_after
             )
         except PayloadError as exc:
-            return _record_failure(account_id, account.credential_version, State.PARSE_ERROR, str(exc), None)
-        return _record_success(account_id, fetched, parsed)
+            result = _record_failure(
+                account_id, account.credential_version, State.PARSE_ERROR, str(exc), None
+            )
+        else:
+            result = _record_success(account, fetched, parsed, runtime or AccountSettings.load())
+        recorded = True
+        return result
     finally:
-        _release(account_id, owner)
+        if not recorded:
+            _release(account_id, owner)
 
 
 def _fetch_with_fresh_retry(account: ClaudeAccount, client: ClaudeClient, fresh: bool) -> Fetched:
@@ -212,13 +230,16 @@ def _fetch_with_fresh_retry(account: ClaudeAccount, client: ClaudeClient, fresh:
             time.sleep(delays.pop(0))
 
 
-def _record_success(account_id: int, fetched: Fetched, parsed) -> PollResult:
+def _record_success(account: ClaudeAccount, fetched: Fetched, parsed, runtime: AccountSettings) -> PollResult:
+    """Snapshot, state and schedule in one transaction; the same write releases the lease."""
     now = timezone.now()
-    runtime = AccountSettings.load()
     with transaction.atomic():
-        account = ClaudeAccount.objects.get(pk=account_id)
-        previous_snapshot = account.snapshots.order_by("-taken_at").first()
-        previous = {r.limit_type: r for r in previous_snapshot.readings.all()} if previous_snapshot else {}
+        previous = {}
+        if account.last_success_at is not None:
+            previous = {
+                r.limit_type: r
+                for r in WindowReading.objects.filter(account_id=account.pk, taken_at=account.last_success_at)
+            }
         snapshot = UsageSnapshot.objects.create(
             account=account,
             taken_at=now,
@@ -263,6 +284,7 @@ def _record_success(account_id: int, fetched: Fetched, parsed) -> PollResult:
         account.consecutive_failures = 0
         account.last_poll_at = account.last_success_at = now
         account.next_poll_at = now + timedelta(seconds=runtime.poll_interval_seconds)
+        account.lease_until, account.lease_owner = None, ""
         account.save(
             update_fields=[
                 *fetched.profile.keys(),
@@ -274,6 +296,8 @@ def _record_success(account_id: int, fetched: Fetched, parsed) -> PollResult:
                 "last_poll_at",
                 "last_success_at",
                 "next_poll_at",
+                "lease_until",
+                "lease_owner",
             ]
         )
         _prune(account, runtime.snapshot_retention)
@@ -282,7 +306,7 @@ def _record_success(account_id: int, fetched: Fetched, parsed) -> PollResult:
                 account.pk, account.label, snapshot.pk, now, {r.limit_type: r.utilization for r in readings}
             )
         )
-    return PollResult(account_id, State.OK, snapshot_id=snapshot.pk)
+    return PollResult(account.pk, State.OK, snapshot_id=snapshot.pk)
 
 
 def _compare(account: ClaudeAccount, before: WindowReading | None, reading, now: datetime) -> None:
@@ -356,6 +380,7 @@ def _record_failure(
         account = ClaudeAccount.objects.get(pk=account_id)
         if account.credential_version != version:
             # The credential changed while we polled with the old one: its verdict says nothing now.
+            ClaudeAccount.objects.filter(pk=account_id).update(lease_until=None, lease_owner="")
             return PollResult(account_id, account.state, error)
         failures = account.consecutive_failures + 1
         if kind in _PAUSING:
@@ -372,6 +397,7 @@ def _record_failure(
         account.consecutive_failures = failures
         account.last_poll_at = now
         account.next_poll_at = next_poll
+        account.lease_until, account.lease_owner = None, ""
         account.save(
             update_fields=[
                 "state",
@@ -380,6 +406,8 @@ def _record_failure(
                 "consecutive_failures",
                 "last_poll_at",
                 "next_poll_at",
+                "lease_until",
+                "lease_owner",
             ]
         )
     log.warning("account %s (%s): poll failed: %s", account.pk, account.label, error)
@@ -400,13 +428,14 @@ def accounts_poll_due(*, now: datetime | None = None) -> list[PollResult]:
     ids = due_account_ids(now or timezone.now())
     if not ids:
         return []
+    runtime = AccountSettings.load()
     with ThreadPoolExecutor(max_workers=min(settings.ACCOUNTS_POLL_CONCURRENCY, len(ids))) as pool:
-        return list(pool.map(_poll_in_thread, ids))
+        return list(pool.map(lambda account_id: _poll_in_thread(account_id, runtime), ids))
 
 
-def _poll_in_thread(account_id: int) -> PollResult:
+def _poll_in_thread(account_id: int, runtime: AccountSettings) -> PollResult:
     try:
-        return account_poll(account_id=account_id)
+        return account_poll(account_id=account_id, due_only=True, runtime=runtime)
     except Exception:
         log.exception("account %s: poll crashed", account_id)
         return PollResult(account_id, "crashed")
