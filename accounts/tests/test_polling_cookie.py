@@ -58,6 +58,17 @@ def test_limits_array_body_with_scoped_model_and_spend(fake):
     assert str(snapshot.spend_used) == "83.2100" and snapshot.spend_currency == "USD"
 
 
+def test_limits_only_body_from_upstream(fake):
+    body = {"limits": limits_usage(session=30, weekly=40, scoped=50)["limits"]}
+    account = poll(cookie_account(fake, body)[0])
+    assert account.state == State.OK
+    assert {k: r.utilization for k, r in readings(account).items()} == {
+        "session": 30,
+        "weekly": 40,
+        "weekly:fable": 50,
+    }
+
+
 def test_unknown_keys_and_nulls_are_kept_and_never_shown_as_zero(fake):
     body = legacy_usage(0.0, 140, five_resets=False, tangelo={"utilization": 9}, amber_ladder=None)
     account, _ = cookie_account(fake, body)

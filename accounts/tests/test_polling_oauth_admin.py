@@ -68,6 +68,12 @@ def test_reused_refresh_token_is_rejected_and_the_account_expires(fake):
     assert fake.rejected_refreshes >= 1
 
 
+def test_missing_access_token_is_refreshed_and_never_sent_empty(fake):
+    account = poll(oauth_account(fake, "blank", legacy_usage(), access=""))
+    assert account.state == State.OK
+    assert all(r.headers["authorization"] != "Bearer" for r in fake.requests_to("/api/oauth/"))
+
+
 def test_token_without_profile_scope_is_invalid_and_paused(fake):
     account = poll(oauth_account(fake, "scope", OAUTH_SCOPE))
     assert account.state == State.INVALID and "scope" in account.last_error
@@ -132,8 +138,10 @@ def test_admin_api_sums_month_to_date_spend_over_all_pages(fake):
     }
     assert Decimal(result["projected_month_end"]) >= Decimal(result["month_to_date"])
     assert Decimal(result["rate_per_day"]) > 0
-    pages = fake.requests_to("/usage_report/claude_code")
+    pages = fake.requests_to("/usage_report/claude_code") + fake.requests_to("/cost_report")
     assert any(r.query.get("page") == ["1"] for r in pages)  # followed next_page
+    if len(days) > 2:
+        assert any(r.query.get("page") for r in fake.requests_to("/cost_report"))
     assert all(r.headers["anthropic-version"] == "2023-06-01" for r in pages)
 
 
