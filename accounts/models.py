@@ -129,7 +129,7 @@ class WindowReading(models.Model):
 
     class Meta:
         ordering = ["-taken_at", "limit_type"]
-        indexes = [models.Index(fields=["account", "limit_type", "-taken_at"])]
+        indexes = [models.Index(fields=["account", "taken_at"])]
 
     def __str__(self) -> str:
         return f"{self.limit_type}={self.utilization}"

@@ -41,8 +41,9 @@ class PollResult:
 
 
 def _lease_length() -> timedelta:
-    # Long enough for the slowest poll: several requests at the full timeout plus fresh-401 retries.
-    worst = settings.ACCOUNTS_HTTP_TIMEOUT_SECONDS * 8 + sum(settings.ACCOUNTS_FRESH_401_RETRY_DELAYS)
+    # Longer than the slowest poll (an Admin API month is one request per day plus pages, each up to the
+    # timeout); only a crashed worker ever leaves a lease to expire by itself.
+    worst = settings.ACCOUNTS_HTTP_TIMEOUT_SECONDS * 40 + sum(settings.ACCOUNTS_FRESH_401_RETRY_DELAYS)
     return timedelta(seconds=worst + 60)
 
 
