@@ -105,6 +105,10 @@ class ClaudeAccountAdmin(admin.ModelAdmin):
         "recent_resets",
     ]
 
+    def get_queryset(self, request):
+        # Write-only: never decrypt the credential for a page, so a dropped key cannot break the admin.
+        return super().get_queryset(request).defer("credential")
+
     def get_fieldsets(self, request, obj=None):
         editable = ["label", "source", "new_credential", "cookie_issued_at", "org_uuid", "enabled"]
         if obj is None:

@@ -13,6 +13,8 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from config.crypto import DecryptionError
+
 from . import events
 from .client import ClaudeClient, UpstreamError, get_client
 from .credentials import CredentialError, OAuthTokens, normalize
@@ -26,6 +28,12 @@ log = logging.getLogger(__name__)
 # Failures after which the credential is known bad: no retry until someone changes it.
 _PAUSING = {State.EXPIRED, State.INVALID}
 _OAUTH_429_LADDER = [1800, 3600, 7200, 14400, 21600]  # contract §5 row 3: retry-after 0 means "unknown"
+
+
+_UNDECRYPTABLE = (
+    "the stored credential cannot be decrypted with FERNET_KEYS: restore the key it was written with, "
+    "or enter the credential again"
+)
 
 
 class AccountError(ValueError):
@@ -112,7 +120,9 @@ def account_set_credential(
     )
     account.refresh_from_db(fields=["credential_version"])
     if previous != State.NEW:
-        events.publish(events.CredentialStateChanged(account.pk, account.label, previous, State.NEW, ""))
+        events.publish(
+            events.CredentialStateChanged(account.pk, account.label, str(previous), str(State.NEW), "")
+        )
     return account
 
 
@@ -198,7 +208,13 @@ def account_poll(
         return PollResult(account_id, "busy")
     recorded = False
     try:
-        account = ClaudeAccount.objects.get(pk=account_id)
+        try:
+            account = ClaudeAccount.objects.get(pk=account_id)
+        except DecryptionError:
+            version = ClaudeAccount.objects.values_list("credential_version", flat=True).get(pk=account_id)
+            result = _record_failure(account_id, version, State.INVALID, _UNDECRYPTABLE, None)
+            recorded = True
+            return result
         fresh = account.last_success_at is None or account.last_success_at < account.credential_updated_at
         try:
             fetched = _fetch_with_fresh_retry(account, client or get_client(), fresh)
@@ -356,7 +372,9 @@ def _compare(account: ClaudeAccount, before: WindowReading | None, reading, now:
 
 def _transition(account: ClaudeAccount, state: str, error: str, now: datetime) -> None:
     if account.state != state:
-        events.publish(events.CredentialStateChanged(account.pk, account.label, account.state, state, error))
+        events.publish(
+            events.CredentialStateChanged(account.pk, account.label, str(account.state), str(state), error)
+        )
         account.state, account.state_since = state, now
     account.last_error = error
 
@@ -378,7 +396,7 @@ def _record_failure(
 ) -> PollResult:
     now = timezone.now()
     with transaction.atomic():
-        account = ClaudeAccount.objects.get(pk=account_id)
+        account = ClaudeAccount.objects.defer("credential").get(pk=account_id)
         if account.credential_version != version:
             # The credential changed while we polled with the old one: its verdict says nothing now.
             ClaudeAccount.objects.filter(pk=account_id).update(lease_until=None, lease_owner="")

@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
 from accounts.models import AccountSettings, ClaudeAccount, State
+from accounts.services import account_poll
 from config.celery import app as celery_app
 from tests.fakes.claude_api import EXPIRED, legacy_usage
 
@@ -178,3 +179,17 @@ def test_command_poll_reports_failures(fake, capsys):
     with pytest.raises(CommandError, match="1 poll"):
         call_command("accounts", "poll")
     assert "dead: expired" in capsys.readouterr().out
+
+
+def test_a_dropped_key_marks_the_account_and_keeps_the_admin_working(fake, staff_client, settings):
+    from cryptography.fernet import Fernet
+
+    account = poll(cookie_account(fake, legacy_usage())[0])
+    settings.FERNET_KEYS = [Fernet.generate_key().decode()]  # the key it was written with is gone
+    account_poll(account_id=account.pk)
+    account = ClaudeAccount.objects.defer("credential").get(pk=account.pk)
+    assert account.state == State.INVALID and "FERNET_KEYS" in account.last_error
+    assert account.lease_until is None
+    assert staff_client.get("/admin/accounts/claudeaccount/").status_code == 200
+    page = staff_client.get(f"/admin/accounts/claudeaccount/{account.pk}/change/")
+    assert page.status_code == 200 and "FERNET_KEYS" in page.content.decode()
