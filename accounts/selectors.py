@@ -69,7 +69,9 @@ class Headroom:
 def fleet_overview() -> list[Headroom]:
     """Every enabled account with its latest numbers; most headroom first, unknown last."""
     latest = UsageSnapshot.objects.filter(account=OuterRef("pk")).order_by("-taken_at").values("pk")[:1]
-    accounts = list(ClaudeAccount.objects.filter(enabled=True).annotate(latest_id=Subquery(latest)))
+    accounts = list(
+        ClaudeAccount.objects.filter(enabled=True).defer("credential").annotate(latest_id=Subquery(latest))
+    )
     by_snapshot: dict[int, list[WindowReading]] = {}
     for reading in WindowReading.objects.filter(
         snapshot_id__in=[a.latest_id for a in accounts if a.latest_id]

@@ -60,7 +60,7 @@ class Command(BaseCommand):
 
     def _list(self, **_):
         runtime, now = AccountSettings.load(), timezone.now()
-        accounts = list(ClaudeAccount.objects.all())
+        accounts = list(ClaudeAccount.objects.defer("credential"))
         if not accounts:
             self.stdout.write("no accounts")
             return
@@ -96,7 +96,7 @@ class Command(BaseCommand):
             raise CommandError(f"{failed} poll(s) failed")
 
     def _report(self, result) -> bool:
-        account = ClaudeAccount.objects.get(pk=result.account_id)
+        account = ClaudeAccount.objects.defer("credential").get(pk=result.account_id)
         if result.outcome == "busy":
             self.stdout.write(f"{account.label}: another worker is polling it right now")
             return True
