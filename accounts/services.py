@@ -250,12 +250,32 @@ def _fetch_with_fresh_retry(account: ClaudeAccount, client: ClaudeClient, fresh:
 def _record_success(account: ClaudeAccount, fetched: Fetched, parsed, runtime: AccountSettings) -> PollResult:
     """Snapshot, state and schedule in one transaction; the same write releases the lease."""
     now = timezone.now()
+    previous_success = account.last_success_at
+    fields = {
+        **fetched.profile,
+        "org_uuid": account.org_uuid if fetched.org_uuid is None else fetched.org_uuid,
+        "state": State.OK,
+        "state_since": account.state_since if account.state == State.OK else now,
+        "last_error": "",
+        "consecutive_failures": 0,
+        "last_poll_at": now,
+        "last_success_at": now,
+        "next_poll_at": now + timedelta(seconds=runtime.poll_interval_seconds),
+        "lease_until": None,
+        "lease_owner": "",
+    }
     with transaction.atomic():
+        current = ClaudeAccount.objects.filter(pk=account.pk, credential_version=account.credential_version)
+        if not current.update(**fields):
+            # The credential was replaced while we polled with the old one: the new one is due now.
+            ClaudeAccount.objects.filter(pk=account.pk).update(lease_until=None, lease_owner="")
+            return PollResult(account.pk, "superseded")
+        _transition(account, State.OK, "", now)
         previous = {}
-        if account.last_success_at is not None:
+        if previous_success is not None:
             previous = {
                 r.limit_type: r
-                for r in WindowReading.objects.filter(account_id=account.pk, taken_at=account.last_success_at)
+                for r in WindowReading.objects.filter(account_id=account.pk, taken_at=previous_success)
             }
         snapshot = UsageSnapshot.objects.create(
             account=account,
@@ -293,30 +313,6 @@ def _record_success(account: ClaudeAccount, fetched: Fetched, parsed, runtime: A
                     account.pk,
                     reading.limit_type,
                 )
-        for key, value in fetched.profile.items():
-            setattr(account, key, value)
-        if fetched.org_uuid is not None:
-            account.org_uuid = fetched.org_uuid
-        _transition(account, State.OK, "", now)
-        account.consecutive_failures = 0
-        account.last_poll_at = account.last_success_at = now
-        account.next_poll_at = now + timedelta(seconds=runtime.poll_interval_seconds)
-        account.lease_until, account.lease_owner = None, ""
-        account.save(
-            update_fields=[
-                *fetched.profile.keys(),
-                "org_uuid",
-                "state",
-                "state_since",
-                "last_error",
-                "consecutive_failures",
-                "last_poll_at",
-                "last_success_at",
-                "next_poll_at",
-                "lease_until",
-                "lease_owner",
-            ]
-        )
         _prune(account, runtime.snapshot_retention)
         events.publish(
             events.SnapshotRecorded(

@@ -1,10 +1,13 @@
 import logging
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.db import connection
 
 from accounts import events
-from accounts.models import State, WindowReset
+from accounts.models import ClaudeAccount, State, WindowReset
 from accounts.services import account_poll, account_set_credential
 from tests.fakes.claude_api import (
     CLOUDFLARE,
@@ -18,7 +21,7 @@ from tests.fakes.claude_api import (
     server_error,
 )
 
-from .helpers import cookie_account, poll, readings
+from .helpers import cookie_account, new_cookie, poll, readings
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -232,3 +235,25 @@ def test_credentials_never_reach_logs_or_errors(fake, caplog):
         account = poll(account)
         assert key not in account.last_error and key not in repr(account) and key not in str(account)
     assert not any(key in caplog.text for key in secrets_seen)
+
+
+def test_a_credential_replaced_during_a_poll_wins(fake):
+    account, _ = cookie_account(fake, Reply(200, legacy_usage(), delay=0.5))
+    new_key = new_cookie()
+    fake.add_cookie(new_key, legacy_usage(3.0, 4.0))
+
+    def replace():
+        time.sleep(0.2)
+        account_set_credential(account=ClaudeAccount.objects.get(pk=account.pk), credential=new_key)
+        connection.close()
+
+    replacer = threading.Thread(target=replace)
+    replacer.start()
+    result = account_poll(account_id=account.pk)
+    replacer.join()
+    assert result.outcome == "superseded"
+    account.refresh_from_db()
+    assert account.state == State.NEW and account.credential == new_key
+    assert account.next_poll_at <= datetime.now(UTC) and account.lease_until is None
+    assert account.snapshots.count() == 0
+    assert poll(account).state == State.OK
