@@ -86,6 +86,11 @@ class CeleryProcesses:
                 proc.wait()
             assert proc.returncode is not None, name
         self.procs.clear()
+        if settings.REDIS_URL:
+            # Beat may have queued ticks nobody will consume: leave no per-test queue behind in Redis.
+            import redis
+
+            redis.Redis.from_url(settings.REDIS_URL).delete(self.env["CELERY_QUEUE"])
 
 
 def wait_for(condition, timeout: float = 30.0, interval: float = 0.2):
