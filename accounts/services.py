@@ -197,10 +197,12 @@ def account_poll(
     due_only: bool = False,
     client: ClaudeClient | None = None,
     runtime: AccountSettings | None = None,
+    preloaded: ClaudeAccount | None = None,
 ) -> PollResult:
     """Poll one account unless another worker holds its lease (or, with `due_only`, it is not due).
 
-    Never raises for upstream trouble.
+    `preloaded` saves a query when a tick has read the row already; the credential version check on every
+    write keeps a stale copy harmless. Never raises for upstream trouble.
     """
     now = timezone.now()
     owner = _claim(account_id, now, due_only)
@@ -209,7 +211,7 @@ def account_poll(
     recorded = False
     try:
         try:
-            account = ClaudeAccount.objects.get(pk=account_id)
+            account = preloaded or ClaudeAccount.objects.get(pk=account_id)
         except DecryptionError:
             version = ClaudeAccount.objects.values_list("credential_version", flat=True).get(pk=account_id)
             result = _record_failure(account_id, version, State.INVALID, _UNDECRYPTABLE, None)
@@ -313,7 +315,6 @@ def _record_success(account: ClaudeAccount, fetched: Fetched, parsed, runtime: A
                     account.pk,
                     reading.limit_type,
                 )
-        _prune(account, runtime.snapshot_retention)
         events.publish(
             events.SnapshotRecorded(
                 account.pk, account.label, snapshot.pk, now, {r.limit_type: r.utilization for r in readings}
@@ -375,12 +376,6 @@ def _transition(account: ClaudeAccount, state: str, error: str, now: datetime) -
     account.last_error = error
 
 
-def _prune(account: ClaudeAccount, keep: int) -> None:
-    stale = list(account.snapshots.order_by("-taken_at").values_list("pk", flat=True)[keep : keep + 1000])
-    if stale:
-        UsageSnapshot.objects.filter(pk__in=stale).delete()
-
-
 def _backoff(failures: int) -> float:
     base = settings.ACCOUNTS_BACKOFF_BASE_SECONDS * 2 ** max(failures - 1, 0)
     # Jitter spreads retries of many accounts; not security-relevant.
@@ -429,33 +424,48 @@ def _record_failure(
     return PollResult(account_id, kind, error)
 
 
-def due_account_ids(now: datetime) -> list[int]:
-    return list(
+def _due(now: datetime):
+    return (
         ClaudeAccount.objects.filter(enabled=True, next_poll_at__lte=now)
         .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
         .order_by("next_poll_at")
-        .values_list("pk", flat=True)
     )
 
 
 def accounts_poll_due(*, now: datetime | None = None) -> list[PollResult]:
     """Poll every due account concurrently (bounded), so one slow account never delays the others."""
-    ids = due_account_ids(now or timezone.now())
-    if not ids:
+    due = _due(now or timezone.now())
+    try:
+        preloaded = {account.pk: account for account in due}
+    except DecryptionError:
+        # A credential no longer decrypts: load row by row so only that account is marked.
+        preloaded = dict.fromkeys(due.values_list("pk", flat=True))
+    if not preloaded:
         return []
     runtime = AccountSettings.load()
-    with ThreadPoolExecutor(max_workers=min(settings.ACCOUNTS_POLL_CONCURRENCY, len(ids))) as pool:
-        return list(pool.map(lambda account_id: _poll_in_thread(account_id, runtime), ids))
+    with ThreadPoolExecutor(max_workers=min(settings.ACCOUNTS_POLL_CONCURRENCY, len(preloaded))) as pool:
+        return list(pool.map(lambda item: _poll_in_thread(*item, runtime), preloaded.items()))
 
 
-def _poll_in_thread(account_id: int, runtime: AccountSettings) -> PollResult:
+def _poll_in_thread(account_id: int, account: ClaudeAccount | None, runtime: AccountSettings) -> PollResult:
     try:
-        return account_poll(account_id=account_id, due_only=True, runtime=runtime)
+        return account_poll(account_id=account_id, due_only=True, runtime=runtime, preloaded=account)
     except Exception:
         log.exception("account %s: poll crashed", account_id)
         return PollResult(account_id, "crashed")
     finally:
         connection.close()  # each pool thread has its own connection
+
+
+def snapshots_prune() -> int:
+    """Keep the newest `snapshot_retention` snapshots of every account; returns how many were deleted."""
+    keep = AccountSettings.load().snapshot_retention
+    deleted = 0
+    for account_id in ClaudeAccount.objects.values_list("pk", flat=True):
+        newest_first = UsageSnapshot.objects.filter(account_id=account_id).order_by("-taken_at")
+        while stale := list(newest_first.values_list("pk", flat=True)[keep : keep + 1000]):
+            deleted += UsageSnapshot.objects.filter(pk__in=stale).delete()[1].get("accounts.UsageSnapshot", 0)
+    return deleted
 
 
 def credentials_rotate() -> int:

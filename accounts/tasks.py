@@ -13,3 +13,8 @@ def poll_due_accounts() -> int:
 @shared_task(name="accounts.poll_account", ignore_result=True)
 def poll_account(account_id: int) -> str:
     return services.account_poll(account_id=account_id).outcome
+
+
+@shared_task(name="accounts.prune_snapshots", ignore_result=True)
+def prune_snapshots() -> int:
+    return services.snapshots_prune()

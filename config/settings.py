@@ -214,4 +214,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": ACCOUNTS_POLL_TICK_SECONDS,
         "options": {"expires": ACCOUNTS_POLL_TICK_SECONDS},
     },
+    # Snapshot retention (a runtime setting) is enforced here rather than on every poll.
+    "accounts-prune-snapshots": {
+        "task": "accounts.prune_snapshots",
+        "schedule": 600.0,
+        "options": {"expires": 600.0},
+    },
 }

@@ -8,7 +8,7 @@ from django.db import connection
 
 from accounts import events
 from accounts.models import ClaudeAccount, State, WindowReset
-from accounts.services import account_poll, account_set_credential
+from accounts.services import account_poll, account_set_credential, snapshots_prune
 from tests.fakes.claude_api import (
     CLOUDFLARE,
     EXPIRED,
@@ -213,8 +213,10 @@ def test_retention_keeps_the_newest_snapshots(fake):
     account, _ = cookie_account(fake, *[legacy_usage(float(i), 1.0) for i in range(5)])
     for _ in range(5):
         poll(account)
+    other = poll(cookie_account(fake, legacy_usage())[0])
+    assert snapshots_prune() == 2
     kept = list(account.snapshots.order_by("taken_at"))
-    assert len(kept) == 3
+    assert len(kept) == 3 and other.snapshots.count() == 1
     assert readings(account)["session"].utilization == 4.0
 
 

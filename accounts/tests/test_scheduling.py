@@ -102,3 +102,15 @@ def test_forecasts_for_each_window_of_the_latest_snapshot(fake):
     by_type = {f.limit_type: f for f in account_forecasts(account, now)}
     assert by_type["weekly"].pace.stage == "far ahead" and by_type["weekly"].will_last is False
     assert by_type["session"].pace.stage == "on track"
+
+
+def test_an_undecryptable_credential_only_stops_its_own_account(fake, settings):
+    from cryptography.fernet import Fernet
+
+    settings.FERNET_KEYS = [Fernet.generate_key().decode()]
+    lost, _ = cookie_account(fake, legacy_usage(), label="lost")
+    settings.FERNET_KEYS = [Fernet.generate_key().decode()]  # the first key was dropped without rotating
+    kept, _ = cookie_account(fake, legacy_usage(), label="kept")
+    outcomes = {r.account_id: r.outcome for r in accounts_poll_due()}
+    assert outcomes == {lost.pk: State.INVALID, kept.pk: State.OK}
+    assert ClaudeAccount.objects.defer("credential").get(pk=lost.pk).next_poll_at is None
