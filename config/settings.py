@@ -305,7 +305,7 @@ ACCOUNTS_FRESH_401_RETRY_DELAYS = [
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="celery")
 # A short tick; each account's next_poll_at (from the runtime poll interval) decides what is due, so changing
 # the interval in the admin needs no beat restart. `expires` drops ticks that a busy worker could not start.
-CELERY_BEAT_SCHEDULE = {
+CELERY_BEAT_SCHEDULE |= {
     "accounts-poll-due": {
         "task": "accounts.poll_due_accounts",
         "schedule": ACCOUNTS_POLL_TICK_SECONDS,
