@@ -6,6 +6,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.db import transaction
+from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
@@ -217,7 +218,7 @@ class ClaudeAccountAdmin(admin.ModelAdmin):
         if not change or credential:
             transaction.on_commit(lambda: _queue_poll(obj.pk))
 
-    @admin.action(description="Poll selected accounts now")
+    @admin.action(description="Poll selected accounts now", permissions=["change"])
     def poll_now(self, request, queryset):
         queued = sum(_queue_poll(pk) for pk in queryset.values_list("pk", flat=True))
         self.message_user(
@@ -258,8 +259,6 @@ class AccountSettingsAdmin(admin.ModelAdmin):
 
     def changelist_view(self, request, extra_context=None):
         # One row: go straight to its form.
-        from django.shortcuts import redirect
-
         return redirect("admin:accounts_accountsettings_change", AccountSettings.load().pk)
 
     def save_model(self, request, obj, form, change):
