@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.deps-stamp
 
-.PHONY: install browser peers run test lint migrations-check bench ci clean
+.PHONY: install browser peers run test lint migrations-check bench bench-accounts ci clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,9 @@ migrations-check: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/check_throughput.py
+
+bench-accounts: $(STAMP)  ## One polling cycle of 1,000 accounts against the fake with 50 ms latency
+	$(BIN)/python bench/accounts_poll.py --concurrency 32
 
 ci:
 	bash .ci/run

@@ -27,3 +27,10 @@ SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+
+# accounts: credentials at rest must not depend on a key file generated next to the data it protects.
+if not env.list("FERNET_KEYS", default=[]):
+    raise ImproperlyConfigured(
+        "FERNET_KEYS must be set in production: comma-separated Fernet keys, newest first "
+        '(python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())").'
+    )

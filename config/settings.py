@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "limiter",
+    "accounts",
 ]
 
 MIDDLEWARE = [
@@ -265,4 +266,55 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.server": {"level": "WARNING"}},
+}
+
+
+# --- accounts: watched Claude accounts (docs/accounts.md) ---------------------------------------------------
+def _embedded_fernet_keys() -> list[str]:
+    # Embedded mode keeps a generated credential key beside the SQLite file; production requires FERNET_KEYS.
+    from cryptography.fernet import Fernet
+
+    path = VAR_DIR / "fernet_key"
+    if not path.exists():
+        path.write_text(Fernet.generate_key().decode())
+        path.chmod(0o600)
+    return [path.read_text().strip()]
+
+
+# Newest key first; older keys only decrypt until `manage.py rotate_keys` has re-encrypted everything.
+FERNET_KEYS = env.list("FERNET_KEYS", default=[]) or _embedded_fernet_keys()
+# Upstream base URLs are settings so a proxy or the test fake can stand in for them.
+CLAUDE_AI_BASE_URL = env.str("CLAUDE_AI_BASE_URL", default="https://claude.ai").rstrip("/")
+ANTHROPIC_API_BASE_URL = env.str("ANTHROPIC_API_BASE_URL", default="https://api.anthropic.com").rstrip("/")
+CLAUDE_OAUTH_TOKEN_URLS = env.list(
+    "CLAUDE_OAUTH_TOKEN_URLS",
+    default=["https://platform.claude.com/v1/oauth/token", "https://api.anthropic.com/v1/oauth/token"],
+)
+CLAUDE_OAUTH_CLIENT_ID = env.str("CLAUDE_OAUTH_CLIENT_ID", default="9d1c250a-e61b-44d9-88ed-5944d1962f5e")
+ACCOUNTS_HTTP_TIMEOUT_SECONDS = env.float("ACCOUNTS_HTTP_TIMEOUT_SECONDS", default=15.0)
+# Beat runs a short tick; each account's due time (runtime poll interval in the admin) decides what polls.
+ACCOUNTS_POLL_TICK_SECONDS = env.float("ACCOUNTS_POLL_TICK_SECONDS", default=15.0)
+ACCOUNTS_POLL_CONCURRENCY = env.int("ACCOUNTS_POLL_CONCURRENCY", default=16)
+ACCOUNTS_MIN_POLL_INTERVAL_SECONDS = env.int("ACCOUNTS_MIN_POLL_INTERVAL_SECONDS", default=60)
+ACCOUNTS_BACKOFF_BASE_SECONDS = env.float("ACCOUNTS_BACKOFF_BASE_SECONDS", default=60.0)
+# A freshly pasted credential can 401 briefly (contract §5): retry after these delays before "expired".
+ACCOUNTS_FRESH_401_RETRY_DELAYS = [
+    float(d) for d in env.list("ACCOUNTS_FRESH_401_RETRY_DELAYS", default=["1.5", "3", "4.5"])
+]
+# Lets tests (and side-by-side deployments on one Redis) keep their workers on their own queue.
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="celery")
+# A short tick; each account's next_poll_at (from the runtime poll interval) decides what is due, so changing
+# the interval in the admin needs no beat restart. `expires` drops ticks that a busy worker could not start.
+CELERY_BEAT_SCHEDULE |= {
+    "accounts-poll-due": {
+        "task": "accounts.poll_due_accounts",
+        "schedule": ACCOUNTS_POLL_TICK_SECONDS,
+        "options": {"expires": ACCOUNTS_POLL_TICK_SECONDS},
+    },
+    # Snapshot retention (a runtime setting) is enforced here rather than on every poll.
+    "accounts-prune-snapshots": {
+        "task": "accounts.prune_snapshots",
+        "schedule": 600.0,
+        "options": {"expires": 600.0},
+    },
 }

@@ -6,6 +6,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
+FERNET_KEY = "q0TwmJ0O2hFXxFlFoPsLkmh9BQK6TS1q9ZcU7yC2yPk="
+
+
 def check_with(env: dict[str, str]) -> subprocess.CompletedProcess:
     base = {
         k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE")
@@ -39,5 +42,11 @@ def test_production_refuses_debug():
 
 
 def test_production_passes_the_deploy_checks_with_a_strong_key():
-    result = check_with({"SECRET_KEY": "Zq8-vL2_pX9" * 6})
+    result = check_with({"SECRET_KEY": "Zq8-vL2_pX9" * 6, "FERNET_KEYS": FERNET_KEY})
     assert result.returncode == 0, result.stderr
+
+
+def test_production_refuses_to_start_without_fernet_keys():
+    result = check_with({"SECRET_KEY": "Zq8-vL2_pX9" * 6, "FERNET_KEYS": ""})
+    assert result.returncode != 0
+    assert "FERNET_KEYS must be set" in result.stderr

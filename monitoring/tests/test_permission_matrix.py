@@ -23,8 +23,15 @@ MODEL_IDS = [m._meta.label_lower for m in MODELS]
 LIMITED = (roles.USER, roles.READONLY)
 
 SITE_VIEWS = {
-    "index", "login", "logout", "password_change", "password_change_done", "autocomplete", "jsi18n",
-    "view_on_site", "app_list",
+    "index",
+    "login",
+    "logout",
+    "password_change",
+    "password_change_done",
+    "autocomplete",
+    "jsi18n",
+    "view_on_site",
+    "app_list",
 }
 MODEL_VIEWS = ("changelist", "add", "history", "delete", "change")
 # Admin pages outside what ModelAdmin and AdminSite generate, and the roles that may open each.
@@ -75,6 +82,14 @@ def _sample(model) -> Model | None:
     return model._default_manager.order_by("pk").first()
 
 
+def _opens_its_only_row(response, model) -> bool:
+    """A one-row settings model's list goes straight to that row's form (creating the row if need be)."""
+    row = _sample(model)
+    return (
+        row is not None and response.status_code == 302 and response["Location"] == _url(model, "change", row)
+    )
+
+
 @pytest.mark.parametrize("model", MODELS, ids=MODEL_IDS)
 def test_each_role_gets_exactly_its_rights_on_every_admin_model(model, client_for, people, world):
     model_admin = admin.site._registry[model]
@@ -116,6 +131,8 @@ def test_each_role_gets_exactly_its_rights_on_every_admin_model(model, client_fo
             row_page = {200} if obj is not None else {302}
             expected_reads = {"changelist": {200}, "history": row_page, "change": row_page}
         for view, ok in expected_reads.items():
+            if view == "changelist" and _opens_its_only_row(pages[view], model):
+                continue
             assert pages[view].status_code in ok, f"{label} {view}: {pages[view].status_code}"
         if not _secret(model) and obj is not None:
             assert b'name="_save"' not in pages["change"].content, f"{label}: the change page offers Save"
@@ -170,9 +187,7 @@ def _is_standard(name: str | None, pattern: URLPattern) -> bool:
     if not name.startswith("admin:"):
         return False
     short = name.removeprefix("admin:")
-    model_names = {
-        f"{m._meta.app_label}_{m._meta.model_name}_{view}" for m in MODELS for view in MODEL_VIEWS
-    }
+    model_names = {f"{m._meta.app_label}_{m._meta.model_name}_{view}" for m in MODELS for view in MODEL_VIEWS}
     return short in SITE_VIEWS or short in model_names
 
 

@@ -1,0 +1,159 @@
+"""One fetch per source (contract §2-4): which requests to make and what they mean. No database access;
+rotated OAuth tokens are handed to `on_tokens` the moment they arrive."""
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+
+from .client import ClaudeClient, UpstreamError
+from .credentials import OAuthTokens, load_oauth
+from .forecast import month_projection
+from .models import ClaudeAccount, Source
+from .parsing import plan_from_org, plan_from_profile
+
+REFRESH_MARGIN = timedelta(minutes=5)
+
+
+@dataclass
+class Fetched:
+    payload: object | None  # the /usage JSON to parse (None for the Admin API)
+    raw: object
+    profile: dict = field(default_factory=dict)  # ClaudeAccount field → value
+    org_uuid: str | None = None
+    cost: dict | None = None
+
+
+def fetch(
+    account: ClaudeAccount, client: ClaudeClient, *, on_tokens: Callable[[OAuthTokens], None]
+) -> Fetched:
+    if account.source == Source.COOKIE:
+        return _cookie(account, client)
+    if account.source == Source.OAUTH:
+        return _oauth(account, client, on_tokens)
+    return _admin(account, client)
+
+
+def _resolve_org(client: ClaudeClient, session_key: str) -> tuple[str, dict]:
+    orgs = client.organizations(session_key)
+    if not orgs:
+        raise UpstreamError("wrong_org", "the cookie belongs to no organisation")
+    chosen = next((o for o in orgs if "chat" in (o.get("capabilities") or [])), orgs[0])
+    profile = {
+        "organization_name": str(chosen.get("name") or "")[:200],
+        "rate_limit_tier": str(chosen.get("rate_limit_tier") or "")[:64],
+    }
+    if plan := plan_from_org(chosen):
+        profile["plan"] = plan
+    return chosen["uuid"], profile
+
+
+def _cookie(account: ClaudeAccount, client: ClaudeClient) -> Fetched:
+    key = account.credential
+    org, profile = account.org_uuid, {}
+    if not org:
+        org, profile = _resolve_org(client, key)
+    try:
+        payload = client.cookie_usage(key, org)
+    except UpstreamError as exc:
+        if exc.kind != "wrong_org" or account.org_pinned:
+            raise
+        org, profile = _resolve_org(client, key)  # the stored org went stale: re-resolve once
+        payload = client.cookie_usage(key, org)
+    return Fetched(payload=payload, raw=payload, profile=profile, org_uuid=org)
+
+
+def _oauth(account: ClaudeAccount, client: ClaudeClient, on_tokens: Callable[[OAuthTokens], None]) -> Fetched:
+    tokens = load_oauth(account.credential)
+    refreshed = False
+
+    def refresh() -> None:
+        nonlocal tokens, refreshed
+        grant = client.refresh_token(tokens.refresh_token)
+        tokens = OAuthTokens(grant.access_token, grant.refresh_token, grant.expires_at)
+        on_tokens(tokens)
+        refreshed = True
+
+    if not tokens.access_token or (
+        tokens.expires_at and tokens.expires_at - REFRESH_MARGIN <= datetime.now(UTC)
+    ):
+        refresh()
+    try:
+        payload = client.oauth_usage(tokens.access_token)
+    except UpstreamError as exc:
+        # An invalid access token, or a per-token 429 without a usable Retry-After, is cleared by a new token.
+        retryable = exc.kind == "expired" or (exc.kind == "rate_limited" and exc.retry_after is None)
+        if refreshed or not retryable:
+            raise
+        refresh()
+        payload = client.oauth_usage(tokens.access_token)
+    profile = _oauth_profile(client, tokens.access_token) if not account.account_email or refreshed else {}
+    return Fetched(payload=payload, raw=payload, profile=profile)
+
+
+def _oauth_profile(client: ClaudeClient, access_token: str) -> dict:
+    try:
+        body = client.oauth_profile(access_token)
+    except UpstreamError:
+        return {}  # usage worked; a missing profile is not worth failing the poll
+    person = body.get("account") if isinstance(body.get("account"), dict) else {}
+    org = body.get("organization") if isinstance(body.get("organization"), dict) else {}
+    profile = {
+        "account_name": str(person.get("display_name") or person.get("full_name") or "")[:200],
+        "account_email": str(person.get("email") or "")[:254],
+        "organization_name": str(org.get("name") or "")[:200],
+        "rate_limit_tier": str(org.get("rate_limit_tier") or "")[:64],
+    }
+    if plan := plan_from_profile(org.get("organization_type"), org.get("rate_limit_tier")):
+        profile["plan"] = plan
+    return {k: v for k, v in profile.items() if v}
+
+
+def _cents(value) -> Decimal:
+    try:
+        return Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return Decimal(0)
+
+
+def _admin(account: ClaudeAccount, client: ClaudeClient) -> Fetched:
+    key = account.credential
+    now = datetime.now(UTC)
+    month_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    buckets = client.cost_report(key, month_start, now)
+    total_cents = sum(
+        (
+            _cents(r.get("amount"))
+            for b in buckets
+            if isinstance(b, dict)
+            for r in (b.get("results") or [])
+            if isinstance(r, dict)
+        ),
+        Decimal(0),
+    )
+    per_user: dict[str, Decimal] = defaultdict(Decimal)
+    items = []
+    day = month_start.date()
+    while day <= now.date():
+        for item in client.claude_code_usage(key, day):
+            if not isinstance(item, dict):
+                continue
+            items.append(item)
+            actor = item.get("actor") if isinstance(item.get("actor"), dict) else {}
+            who = actor.get("email_address") or actor.get("api_key_name") or "unknown"
+            for model in item.get("model_breakdown") or []:
+                cost = model.get("estimated_cost") if isinstance(model, dict) else None
+                if isinstance(cost, dict):
+                    per_user[str(who)] += _cents(cost.get("amount"))
+        day += timedelta(days=1)
+    total = total_cents / 100
+    projection = month_projection(total, now)
+    cost = {
+        "currency": "USD",
+        "month_to_date": str(total.quantize(Decimal("0.01"))),
+        "per_user": {who: str((c / 100).quantize(Decimal("0.01"))) for who, c in sorted(per_user.items())},
+        "rate_per_day": str(projection.rate_per_day.quantize(Decimal("0.01"))),
+        "projected_month_end": str(projection.projected.quantize(Decimal("0.01"))),
+    }
+    return Fetched(payload=None, raw={"cost_report": buckets, "claude_code": items}, cost=cost)
