@@ -47,7 +47,7 @@ class StrictString(serializers.CharField):
         return data[: self.truncate_to]
 
 
-INSTALL_CODE = r"^[^\x00]*\S[^\x00]*$"
+INSTALL_CODE = r"^[^\x00]*[^\s\x00][^\x00]*$"
 
 
 class InstallCodeString(StrictString):
