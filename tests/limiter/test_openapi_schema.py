@@ -1,6 +1,7 @@
 """The OpenAPI schema at /api/v1/schema tells the truth about the statuses and bodies the API answers."""
 
 import json
+import re
 from collections import defaultdict
 
 import pytest
@@ -126,3 +127,22 @@ def test_success_bodies_have_the_declared_keys_and_no_others(live, alice, settin
                 if missing or extra:
                     mismatches[(path, method)] = {"missing": sorted(missing), "extra": sorted(extra)}
     assert mismatches == {}
+
+
+def string_patterns(node):
+    if isinstance(node, dict):
+        if node.get("type") == "string" and "pattern" in node:
+            yield node["pattern"]
+        for value in node.values():
+            yield from string_patterns(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from string_patterns(value)
+
+
+def test_schema_string_patterns_refuse_nul_as_the_api_does(live, alice, schema):
+    patterns = set(string_patterns(schema))
+    assert patterns
+    for text in ("\x00", "CLM-\x00", "\x00CLM"):
+        assert [p for p in patterns if re.search(p, text)] == []
+        assert HookApi(live).post("register", {"code": text}).status == 400
