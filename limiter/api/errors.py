@@ -33,7 +33,7 @@ def first_problem(errors: dict) -> str:
     if isinstance(problems, dict):
         return f"{field}.{first_problem(problems)}"
     problem = problems[0] if isinstance(problems, list) else problems
-    if field == "non_field_errors":
+    if field == "non_field_errors" or str(problem).startswith(f"{field} "):
         return str(problem)
     return f"{field}: {problem}"
 

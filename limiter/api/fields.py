@@ -3,6 +3,7 @@
 import re
 import uuid
 
+from django.core.validators import RegexValidator
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -12,23 +13,48 @@ MAX_INFO_LENGTH = 255
 MAX_COUNT = 2**31 - 1
 
 
+NO_NUL = r"^[^\x00]*$"
+
+
 class StrictString(serializers.CharField):
-    """A JSON string; over-long informational strings are cut, never rejected."""
+    """A JSON string; over-long informational strings are cut, never rejected.
+
+    NUL characters are refused (PostgreSQL cannot store them); `pattern` says so in the schema.
+    """
 
     default_error_messages = {"invalid": "must be a string"}
+    pattern = NO_NUL
+    blank_ok = True
 
     def __init__(self, *, max_length: int = MAX_INFO_LENGTH, **kwargs):
         kwargs.setdefault("required", False)
-        kwargs.setdefault("allow_blank", True)
         kwargs.setdefault("allow_null", True)
         kwargs.setdefault("trim_whitespace", False)
         self.truncate_to = max_length
         super().__init__(**kwargs)
+        self.validators.append(RegexValidator(self.pattern))
+
+    def run_validation(self, data=serializers.empty):
+        # "" is taken here rather than through allow_blank, which drf-spectacular renders as a oneOf that ""
+        # matches twice, making the empty string invalid in the schema.
+        if data == "" and self.blank_ok:
+            return ""
+        return super().run_validation(data)
 
     def to_internal_value(self, data):
         if not isinstance(data, str):
             self.fail("invalid")
         return data[: self.truncate_to]
+
+
+INSTALL_CODE = r"^[^\x00]*\S[^\x00]*$"
+
+
+class InstallCodeString(StrictString):
+    """Something to look up: not blank."""
+
+    pattern = INSTALL_CODE
+    blank_ok = False
 
 
 class StrictCount(serializers.IntegerField):
@@ -53,7 +79,8 @@ class StrictCount(serializers.IntegerField):
 class CanonicalUUID(serializers.Field):
     """A UUID string in the canonical 8-4-4-4-12 hex form, any version; not an int, URN or braced form."""
 
-    default_error_messages = {"invalid": "must be a UUID"}
+    # Contract E1 words this one without the usual colon.
+    default_error_messages = {"invalid": "{name} must be a UUID"}
     pattern = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
 
     def __init__(self, **kwargs):
@@ -63,7 +90,7 @@ class CanonicalUUID(serializers.Field):
 
     def to_internal_value(self, data):
         if not isinstance(data, str) or not self.pattern.fullmatch(data):
-            self.fail("invalid")
+            self.fail("invalid", name=self.field_name)
         return uuid.UUID(data)
 
     def to_representation(self, value):

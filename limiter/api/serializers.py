@@ -5,13 +5,20 @@ from datetime import UTC, datetime
 from rest_framework import serializers
 
 from ..services import TokenUsage
-from .fields import CanonicalUUID, StrictCount, StrictString
+from .fields import CanonicalUUID, InstallCodeString, StrictCount, StrictString
 
 MAX_TOKENS = 10**10
 
 
 class RegisterIn(serializers.Serializer):
-    code = StrictString(max_length=100)
+    code = InstallCodeString(max_length=100, required=True, allow_null=False)
+
+    def to_internal_value(self, data):
+        # The contract's one message for a missing, null or blank code.
+        code = data.get("code") if isinstance(data, dict) else None
+        if code is None or (isinstance(code, str) and not code.strip()):
+            raise serializers.ValidationError({"non_field_errors": ["Install code required"]})
+        return super().to_internal_value(data)
 
 
 class SyncIn(serializers.Serializer):
@@ -28,7 +35,9 @@ class SyncIn(serializers.Serializer):
 
 class CheckIn(serializers.Serializer):
     model = StrictString()
-    local_usage = serializers.JSONField(required=False, help_text="Ignored; the server counts.")
+    local_usage = serializers.JSONField(
+        required=False, allow_null=True, help_text="Ignored; the server counts."
+    )
     prompt_length = StrictCount()
     project_dir = StrictString()
     session_id = StrictString()
@@ -140,6 +149,16 @@ class CountOut(serializers.Serializer):
     recorded = serializers.BooleanField()
     new_balance = serializers.IntegerField(allow_null=True)
     duplicate = serializers.BooleanField(required=False)
+
+
+class StatusOut(serializers.Serializer):
+    user = SeatOut()
+    credit_weights = serializers.DictField(child=serializers.IntegerField())
+    credit_balance = serializers.IntegerField(allow_null=True)
+    credit_budget = serializers.IntegerField(allow_null=True)
+    limits = RuleOut(many=True)
+    per_model = serializers.DictField(help_text='{family or "all": {window: {used, limit, remaining}}}')
+    usage = serializers.DictField(help_text="{window: {counts, totalCredits, windowStart}}")
 
 
 class RotateOut(serializers.Serializer):

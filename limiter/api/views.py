@@ -1,5 +1,6 @@
 """Hook API v1: one view per endpoint. Each parses, authenticates, calls one service, and renders."""
 
+import ipaddress
 import json
 
 from django.conf import settings
@@ -10,6 +11,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions
+from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -29,6 +31,14 @@ ERRORS = {
 }
 
 
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
 def client_ip(request) -> str | None:
     """REMOTE_ADDR, or the nearest X-Forwarded-For hop that is not one of our trusted proxies."""
     remote = request.META.get("REMOTE_ADDR") or None
@@ -37,12 +47,15 @@ def client_ip(request) -> str | None:
     hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if h.strip()]
     for hop in reversed(hops):
         if hop not in settings.TRUSTED_PROXIES:
-            return hop
+            # The header is client-supplied text; anything but an address is stored nowhere.
+            return hop if _is_ip(hop) else remote
     return remote
 
 
 class HookView(APIView):
     authentication_classes = [HookTokenAuthentication]
+    # The body is parsed by _payload (the token may be inside it); this declares JSON for the schema.
+    parser_classes = [JSONParser]
     input_serializer: type[s.serializers.Serializer] | None = None
     deny_on_error = False
 
@@ -106,9 +119,7 @@ class RegisterView(HookView):
         auth=[],
     )
     def post(self, request):
-        code = self.validated(request).get("code") or ""
-        if not code.strip():
-            raise exceptions.ValidationError({"non_field_errors": ["Install code required"]})
+        code = self.validated(request)["code"]
         token, seat = services.register(code=code, ip=client_ip(request))
         rules = selectors.effective_rules(seat)
         return Response(
@@ -229,7 +240,7 @@ class CountView(HookView):
 
 
 class StatusView(HookView):
-    @extend_schema(responses={200: None, 401: ERRORS[401], 405: ERRORS[405]})
+    @extend_schema(responses={200: s.StatusOut, 401: ERRORS[401], 405: ERRORS[405]})
     def get(self, request):
         seat, now = request.auth.seat, timezone.now()
         team = seat.team
@@ -277,7 +288,7 @@ class RotateTokenView(HookView):
 class HealthView(APIView):
     authentication_classes = []
 
-    @extend_schema(responses={200: s.HealthOut}, auth=[])
+    @extend_schema(responses={200: s.HealthOut, 405: ERRORS[405]}, auth=[])
     def get(self, request):
         return Response({"status": "ok", "timestamp": iso(timezone.now())})
 
@@ -285,7 +296,7 @@ class HealthView(APIView):
 class RootHealthView(APIView):
     authentication_classes = []
 
-    @extend_schema(responses={200: s.HealthOut, 503: s.HealthOut}, auth=[])
+    @extend_schema(responses={200: s.HealthOut, 405: ERRORS[405], 503: s.HealthOut}, auth=[])
     def get(self, request):
         body = {"status": "ok", "timestamp": iso(timezone.now()), "version": VERSION}
         try:

@@ -91,16 +91,21 @@ def test_v1_flow_register_sync_check_count_until_denied_kill_and_reinstate(live,
         None,
     )
     assert "allowed" not in synced.json
-    assert alice.devices.get().hostname == "devbox"
+    device = alice.devices.get()
+    assert (device.hostname, device.platform) == ("devbox", "linux")
+    assert device.claude_version == "2.1.0 (Claude Code)"
+    start = SessionEvent.objects.get(seat=alice)
+    assert (start.kind, start.session_id, start.family) == ("session_start", "sess-1", "opus")
+    alice.refresh_from_db()
+    assert timezone.now() - alice.last_seen_at < timedelta(minutes=1)
 
     for expected_balance in (20, 10):
         allowed = check(api)
         assert allowed.status == 200
-        assert (allowed.json["allowed"], allowed.json["reason"], allowed.json["resets_at"]) == (
-            True,
-            None,
-            None,
-        )
+        assert (allowed.json["allowed"], allowed.json["reason"]) == (True, None)
+        assert allowed.json["resets_at"] is None
+        # A check never counts; only the turn's /count does.
+        assert UsageEvent.objects.filter(seat=alice).count() == (30 - expected_balance) // 10 - 1
         assert allowed.json["status"] == "active"
         assert count(api).json == {"recorded": True, "new_balance": expected_balance}
 
@@ -202,7 +207,7 @@ def test_a_real_check_records_the_prompt_and_a_deny_records_why(live, alice):
 def test_unknown_models_are_capped_as_default(live, alice):
     per_model(alice, "default", "daily", 1)
     api = HookApi(live, token_for(alice))
-    count(api, model="gpt-5")
+    assert count(api, model="gpt-5").json == {"recorded": True, "new_balance": None}
     denied = check(api, model="<synthetic>")
     assert denied.json["allowed"] is False
     assert denied.json["reason"].startswith("Daily default limit reached for Alice.\nUsed 1/1 prompts.")
@@ -264,3 +269,28 @@ def test_health_endpoints_answer_without_a_token(live):
     root = api.request("GET", "/health")
     assert (root.status, root.json["status"]) == (200, "ok")
     assert root.json["version"]
+
+
+def test_check_remembers_the_devices_address_trusting_forwarded_for_only_from_proxies(live, alice, settings):
+    api = HookApi(live, token_for(alice))
+    api.post("sync", {"hostname": "devbox"})
+    device = alice.devices.get()
+
+    api.post("check", {"model": "opus"}, headers={"X-Forwarded-For": "203.0.113.9"})
+    device.refresh_from_db()
+    assert device.last_ip == "127.0.0.1"
+
+    settings.TRUSTED_PROXIES = frozenset({"127.0.0.1"})
+    api.post("check", {"model": "opus"}, headers={"X-Forwarded-For": "198.51.100.1, 203.0.113.9"})
+    device.refresh_from_db()
+    assert device.last_ip == "203.0.113.9"
+
+
+@pytest.mark.parametrize("forwarded", ["not-an-ip", "203.0.113.9:4711", "unknown, ", "[2001:db8::1]"])
+def test_a_garbled_forwarded_for_from_a_proxy_falls_back_to_the_proxy(live, alice, settings, forwarded):
+    settings.TRUSTED_PROXIES = frozenset({"127.0.0.1"})
+    api = HookApi(live, token_for(alice))
+    assert api.post("sync", {"hostname": "devbox"}, headers={"X-Forwarded-For": forwarded}).status == 200
+    reply = api.post("check", {"model": "opus"}, headers={"X-Forwarded-For": forwarded})
+    assert reply.status == 200, reply.text
+    assert alice.devices.get().last_ip == "127.0.0.1"
