@@ -1,8 +1,9 @@
 """Throughput and latency of POST /api/v1/check as deployed: gunicorn workers on PostgreSQL.
 
-Starts gunicorn on a scratch PostgreSQL database, provisions a seat with a realistic rule set and a week of
-usage, then drives /check with wrk (32 keep-alive connections) for a fixed time and prints requests/s,
-p50 and p99. Needs `wrk` (Debian package) and a local PostgreSQL.
+Starts gunicorn on a scratch PostgreSQL database, provisions one seat per connection (per-model, weekly and
+credits rules, 2,000 counted turns in the last week each), then drives /check with wrk (32 keep-alive
+connections) for a fixed time and prints requests/s, p50 and p99. Needs `wrk` (Debian package) and a local
+PostgreSQL.
 
     .venv/bin/python bench/check_throughput.py [--seconds 15] [--workers 4] [--threads 1]
 """
@@ -32,35 +33,54 @@ def ensure_database(url: str) -> None:
             conn.execute(f'CREATE DATABASE "{name}"')
 
 
-def provision(env: dict[str, str]) -> str:
-    """Migrates, creates a seat with rules and history, registers; returns the hook token."""
-    script = """
+def provision(env: dict[str, str], seats: int) -> list[str]:
+    """Migrates, then gives each simulated developer a seat with rules, a week of history and a token."""
+    script = f"""
 import django, json, random
 django.setup()
 from datetime import timedelta
+from django.db import connection
 from django.utils import timezone
 from limiter import services
 from limiter.models import Seat, UsageEvent
-Seat.objects.filter(slug="bench").delete()
-seat = services.seat_create(slug="bench", name="Bench")
-services.rule_add(owner=seat, type="per_model", model="opus", window="daily", value=100000)
-services.rule_add(owner=seat, type="per_model", model="", window="weekly", value=500000)
-services.rule_add(owner=seat, type="credits", window="monthly", value=10**9)
+Seat.objects.filter(slug__startswith="bench-").delete()
 now = timezone.now()
-UsageEvent.objects.bulk_create([
-    UsageEvent(seat=seat, family=random.choice(["opus", "sonnet", "haiku"]), credit_cost=3,
-               occurred_at=now - timedelta(minutes=random.randint(0, 60 * 24 * 7)), received_at=now)
-    for _ in range(2000)
-])
-from django.db import connection
+tokens = []
+for n in range({seats}):
+    seat = services.seat_create(slug=f"bench-{{n}}", name=f"Bench {{n}}")
+    services.rule_add(owner=seat, type="per_model", model="opus", window="daily", value=100000)
+    services.rule_add(owner=seat, type="per_model", model="", window="weekly", value=500000)
+    services.rule_add(owner=seat, type="credits", window="monthly", value=10**9)
+    UsageEvent.objects.bulk_create([
+        UsageEvent(seat=seat, family=random.choice(["opus", "sonnet", "haiku"]), credit_cost=3,
+                   occurred_at=now - timedelta(minutes=random.randint(0, 60 * 24 * 7)), received_at=now)
+        for _ in range(2000)
+    ])
+    tokens.append(services.register(code=services.install_code_issue(seat=seat), ip="127.0.0.1")[0])
 with connection.cursor() as cursor:
     cursor.execute("ANALYZE")  # as autovacuum would have done on a live database
-print(json.dumps(services.install_code_issue(seat=seat)))
+print(json.dumps(tokens))
 """
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
     out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, check=True, capture_output=True)
-    code = json.loads(out.stdout.decode().strip().splitlines()[-1])
-    return code
+    return json.loads(out.stdout.decode().strip().splitlines()[-1])
+
+
+# Requests rotate over the simulated developers, each with its own seat, token and Claude Code session.
+LUA = """
+local tokens = {%s}
+local counter = 0
+setup = function(thread) thread:set("offset", counter); counter = counter + 1 end
+init = function(args) calls = 0 end
+request = function()
+  calls = calls + 1
+  local n = (offset + calls * 2) %% #tokens + 1
+  local body = '{"model":"claude-sonnet-4-5","local_usage":{},"prompt_length":42,"project_dir":"bench",'
+    .. '"session_id":"bench-session-' .. n .. '"}'
+  return wrk.format("POST", nil, {["Content-Type"] = "application/json",
+                                  ["Authorization"] = "Bearer " .. tokens[n]}, body)
+end
+"""
 
 
 def wait_for(url: str, timeout: float = 20) -> None:
@@ -114,10 +134,11 @@ def main() -> None:
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "ALLOWED_HOSTS": "127.0.0.1",
         "LOG_LEVEL": "WARNING",
+        "REGISTER_RATE_LIMIT": "100000",  # provisioning registers one machine per simulated developer
         "PYTHONPATH": str(ROOT),
     }
     env.pop("REDIS_URL", None)
-    code = provision(env)
+    tokens = provision(env, args.connections)
     base = f"http://127.0.0.1:{args.port}"
     server = subprocess.Popen(
         [
@@ -141,23 +162,11 @@ def main() -> None:
     )
     try:
         wait_for(f"{base}/health")
-        token = post(f"{base}/api/v1/register", {"code": code})["auth_token"]
-        body = {
-            "model": "claude-sonnet-4-5",
-            "local_usage": {},
-            "prompt_length": 42,
-            "project_dir": "bench",
-            "session_id": "bench-session",
-        }
-        if post(f"{base}/api/v1/check", body, token)["allowed"] is not True:
+        body = {"model": "claude-sonnet-4-5", "prompt_length": 42, "session_id": "warm-up"}
+        if post(f"{base}/api/v1/check", body, tokens[0])["allowed"] is not True:
             raise SystemExit("the bench seat was denied; its rules are wrong")
         with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-            script.write(
-                'wrk.method = "POST"\n'
-                f"wrk.body = {json.dumps(json.dumps(body))}\n"
-                'wrk.headers["Content-Type"] = "application/json"\n'
-                f'wrk.headers["Authorization"] = "Bearer {token}"\n'
-            )
+            script.write(LUA % ", ".join(json.dumps(t) for t in tokens))
         result = subprocess.run(
             [
                 "wrk",

@@ -10,7 +10,7 @@ from django.db.models import Q, Sum
 from . import engine
 from .engine import RuleSpec, Usage
 from .families import BUILTIN_FAMILIES, DEFAULT_FAMILY
-from .models import CreditHold, HookToken, Rule, Seat, Team, UsageEvent
+from .models import CreditHold, Rule, Seat, Team, UsageEvent
 from .windows import DAILY, SLIDING_24H, SLIDING_SPAN, WINDOWS, window_bounds
 
 REPORTED_FAMILIES = (*BUILTIN_FAMILIES, DEFAULT_FAMILY)
@@ -19,13 +19,6 @@ REPORTED_FAMILIES = (*BUILTIN_FAMILIES, DEFAULT_FAMILY)
 def current_team() -> Team:
     team = Team.objects.order_by("pk").first()
     return team if team is not None else Team.objects.create()
-
-
-def token_holder(token_hash: str) -> HookToken | None:
-    matches = HookToken.objects.select_related("seat", "seat__team", "device").filter(
-        token_hash=token_hash, revoked_at__isnull=True
-    )
-    return next(iter(matches[:1]), None)
 
 
 _RULES_CACHE: dict[tuple, list[RuleSpec]] = {}

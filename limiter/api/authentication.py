@@ -6,7 +6,7 @@ from rest_framework.exceptions import AuthenticationFailed, NotAuthenticated
 
 from config.crypto import digest
 
-from .. import selectors
+from ..token_lookup import token_holder
 
 
 class HookTokenAuthentication(BaseAuthentication):
@@ -25,7 +25,7 @@ class HookTokenAuthentication(BaseAuthentication):
             token_hash = digest(token)
         except UnicodeEncodeError:  # a lone surrogate from a JSON escape: no token of ours looks like that
             raise AuthenticationFailed("Invalid auth_token") from None
-        holder = selectors.token_holder(token_hash)
+        holder = token_holder(token_hash)
         if holder is None:
             raise AuthenticationFailed("Invalid auth_token")
         return (holder.seat, holder)
