@@ -209,7 +209,6 @@ def record_sync(
 @dataclass(frozen=True)
 class CheckOutcome:
     decision: engine.Decision
-    family: str
     rules: list[engine.RuleSpec]
     usage: engine.Usage
 
@@ -243,13 +242,13 @@ def decide_check(
     _touch_device(token, ip, now)
     # The v1 PreToolUse recheck carries neither session nor prompt: a probe, not a prompt.
     if not session_id and prompt_length is None:
-        return CheckOutcome(decision, family, rules, usage)
+        return CheckOutcome(decision, rules, usage)
     with transaction.atomic():
         _relax_durability()
         if session_id:
             _replace_hold(seat, session_id, family, decision, rules, usage, now)
         _record_prompt(token, session_id, family, project_dir, prompt_length, decision, now)
-    return CheckOutcome(decision, family, rules, usage)
+    return CheckOutcome(decision, rules, usage)
 
 
 def _relax_durability() -> None:
@@ -312,8 +311,6 @@ class TokenUsage:
 class CountOutcome:
     duplicate: bool
     new_balance: int | None
-    family: str
-    cost: int
 
 
 def placement(*, received_at: datetime, client_time: datetime | None, has_event_id: bool) -> datetime:
@@ -343,7 +340,6 @@ def record_count(
     seat, team = token.seat, token.seat.team
     family = family_of(team, model)
     cost = engine.credit_cost(family, team.credit_weights)
-    tokens = usage or TokenUsage()
     event = UsageEvent(
         seat=seat,
         device_id=token.device_id,
@@ -356,10 +352,10 @@ def record_count(
         event_id=event_id,
         session_id=session_id,
         response_length=response_length,
-        input_tokens=tokens.input_tokens if usage else None,
-        output_tokens=tokens.output_tokens if usage else None,
-        cache_creation_input_tokens=tokens.cache_creation_input_tokens if usage else None,
-        cache_read_input_tokens=tokens.cache_read_input_tokens if usage else None,
+        input_tokens=usage.input_tokens if usage else None,
+        output_tokens=usage.output_tokens if usage else None,
+        cache_creation_input_tokens=usage.cache_creation_input_tokens if usage else None,
+        cache_read_input_tokens=usage.cache_read_input_tokens if usage else None,
     )
     duplicate = False
     try:
@@ -385,12 +381,7 @@ def record_count(
     position = engine.tightest_credit_position(
         rules, selectors.seat_usage(seat, now=now, rules=rules, exclude_session=None)
     )
-    return CountOutcome(
-        duplicate=duplicate,
-        new_balance=position.balance if position else None,
-        family=family,
-        cost=cost,
-    )
+    return CountOutcome(duplicate=duplicate, new_balance=position.balance if position else None)
 
 
 def prune_old_events(*, now: datetime | None = None) -> int:
