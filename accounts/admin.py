@@ -87,7 +87,7 @@ class ClaudeAccountAdmin(admin.ModelAdmin):
     list_filter = ["state", "source", "enabled"]
     search_fields = ["label", "account_email", "organization_name"]
     actions = ["poll_now"]
-    readonly_fields = [
+    health_fields = [
         "state_badge",
         "state_since",
         "last_error",
@@ -96,15 +96,11 @@ class ClaudeAccountAdmin(admin.ModelAdmin):
         "last_success_at",
         "next_poll_at",
         "consecutive_failures",
-        "account_name",
-        "account_email",
-        "organization_name",
-        "plan",
-        "rate_limit_tier",
         "credential_updated_at",
-        "latest_windows",
-        "recent_resets",
     ]
+    profile_fields = ["account_name", "account_email", "organization_name", "plan", "rate_limit_tier"]
+    usage_fields = ["latest_windows", "recent_resets"]
+    readonly_fields = [*health_fields, *profile_fields, *usage_fields]
 
     def get_queryset(self, request):
         # Write-only: never decrypt the credential for a page, so a dropped key cannot break the admin.
@@ -116,27 +112,9 @@ class ClaudeAccountAdmin(admin.ModelAdmin):
             return [(None, {"fields": editable})]
         return [
             (None, {"fields": editable}),
-            (
-                "Health",
-                {
-                    "fields": [
-                        "state_badge",
-                        "state_since",
-                        "last_error",
-                        "cookie_age",
-                        "last_poll_at",
-                        "last_success_at",
-                        "next_poll_at",
-                        "consecutive_failures",
-                        "credential_updated_at",
-                    ]
-                },
-            ),
-            (
-                "Profile",
-                {"fields": ["account_name", "account_email", "organization_name", "plan", "rate_limit_tier"]},
-            ),
-            ("Usage", {"fields": ["latest_windows", "recent_resets"]}),
+            ("Health", {"fields": self.health_fields}),
+            ("Profile", {"fields": self.profile_fields}),
+            ("Usage", {"fields": self.usage_fields}),
         ]
 
     @admin.display(description="state", ordering="state")

@@ -70,10 +70,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="governor-bench-") as tmp:
         tmp_path = Path(tmp)
         _django(tmp_path / "var")
-        from limiter import selectors, services
+        from limiter import services
         from tests.live import LiveServer
 
-        team = selectors.current_team()
+        team = services.team_current()
         team.timezone = "Europe/Berlin"
         team.save()
         seat = services.seat_create(slug="bench", name="Bench")

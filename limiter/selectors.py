@@ -16,11 +16,6 @@ from .windows import DAILY, SLIDING_24H, SLIDING_SPAN, WINDOWS, window_bounds
 REPORTED_FAMILIES = (*BUILTIN_FAMILIES, DEFAULT_FAMILY)
 
 
-def current_team() -> Team:
-    team = Team.objects.order_by("pk").first()
-    return team if team is not None else Team.objects.create()
-
-
 _RULES_CACHE: dict[tuple, list[RuleSpec]] = {}
 _RULES_CACHE_LIMIT = 10_000
 
@@ -119,13 +114,18 @@ def seat_usage(
     if windows is None:
         windows = {DAILY, *(r.window for r in rules if r.window)}
     counts, credits = _aggregated_usage([seat.pk], window_starts(seat.team, now, windows))[seat.pk]
-    recent = _recent_turns(seat.pk, now) if any(r.window == SLIDING_24H for r in rules) else []
     held = 0
     if any(r.type == engine.CREDITS for r in rules):
         holds = CreditHold.objects.filter(seat_id=seat.pk, expires_at__gt=now)
         if exclude_session:
             holds = holds.exclude(session_id=exclude_session)
         held = holds.aggregate(total=Sum("cost"))["total"] or 0
+    return _usage(seat.pk, rules, counts, credits, held, now)
+
+
+def _usage(seat_id, rules: list[RuleSpec], counts, credits, held: int, now: datetime) -> Usage:
+    """A seat's Usage; its turns of the last 24 hours are read only when a sliding rule needs them."""
+    recent = _recent_turns(seat_id, now) if any(r.window == SLIDING_24H for r in rules) else []
     return Usage(counts=counts, credits=credits, recent=recent, held_credits=held)
 
 
@@ -166,8 +166,7 @@ def seats_overview(seats: list[Seat], *, now: datetime) -> dict[object, SeatOver
     for seat in seats:
         rules = _merge_rules(seat, all_rules)
         counts, credits = usage_rows[seat.pk]
-        recent = _recent_turns(seat.pk, now) if any(r.window == SLIDING_24H for r in rules) else []
-        usage = Usage(counts=counts, credits=credits, recent=recent, held_credits=holds.get(seat.pk, 0))
+        usage = _usage(seat.pk, rules, counts, credits, holds.get(seat.pk, 0), now)
         position = engine.tightest_credit_position(rules, usage)
         overviews[seat.pk] = SeatOverview(
             seat=seat,

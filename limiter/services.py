@@ -38,10 +38,16 @@ def family_of(team: Team, model: object) -> str:
 # --- seats -----------------------------------------------------------------------------------------
 
 
+def team_current() -> Team:
+    """The deployment's team, created with defaults on first use."""
+    team = Team.objects.order_by("pk").first()
+    return team if team is not None else Team.objects.create()
+
+
 def seat_create(*, slug: str, name: str, email: str = "", team: Team | None = None) -> Seat:
     if Seat.objects.filter(slug=slug).exists():
         raise InvalidInput(f"A seat with the slug {slug!r} already exists.")
-    seat = Seat(team=team or selectors.current_team(), slug=slug, name=name, email=email)
+    seat = Seat(team=team or team_current(), slug=slug, name=name, email=email)
     seat.full_clean()
     seat.save()
     return seat

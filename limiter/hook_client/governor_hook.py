@@ -644,16 +644,7 @@ def advance_transcript(session, path):
         return False  # a partial line: re-read once it is complete
     seen = session.get("seen") if isinstance(session.get("seen"), dict) else {}
     pending = _usage_numbers(dict(zip(USAGE_FIELDS, session.get("pending") or [0, 0, 0, 0])))
-    for line in chunk[: end + 1].split(b"\n"):
-        if b'"assistant"' not in line:
-            continue
-        try:
-            entry = json_loads(line)
-        except ValueError:
-            continue
-        if not isinstance(entry, dict) or entry.get("type") != "assistant":
-            continue
-        message = entry.get("message") if isinstance(entry.get("message"), dict) else {}
+    for entry, message in _assistant_entries(chunk[: end + 1].split(b"\n")):
         model = message.get("model")
         if model == "<synthetic>" or entry.get("isApiErrorMessage"):
             continue
@@ -678,6 +669,19 @@ def advance_transcript(session, path):
     return True
 
 
+def _assistant_entries(lines):
+    """(entry, message) for each transcript line that is an assistant message; other lines are skipped."""
+    for line in lines:
+        if b'"assistant"' not in line:
+            continue
+        try:
+            entry = json_loads(line)
+        except ValueError:
+            continue
+        if isinstance(entry, dict) and entry.get("type") == "assistant":
+            yield entry, entry.get("message") if isinstance(entry.get("message"), dict) else {}
+
+
 def tail_model(path, limit=512 * 1024):
     """The model of the transcript's last real assistant line, from its tail (history before we ran)."""
     try:
@@ -688,16 +692,9 @@ def tail_model(path, limit=512 * 1024):
             chunk = handle.read()
     except (OSError, TypeError):
         return None
-    for line in reversed(chunk.split(b"\n")):
-        if b'"assistant"' not in line:
+    for entry, message in _assistant_entries(reversed(chunk.split(b"\n"))):
+        if entry.get("isSidechain"):
             continue
-        try:
-            entry = json_loads(line)
-        except ValueError:
-            continue
-        if not isinstance(entry, dict) or entry.get("type") != "assistant" or entry.get("isSidechain"):
-            continue
-        message = entry.get("message") if isinstance(entry.get("message"), dict) else {}
         model = message.get("model")
         if isinstance(model, str) and model and model != "<synthetic>":
             return model

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from limiter import selectors, services
+from limiter import services
 
 CLIENT = Path(__file__).resolve().parents[2] / "limiter" / "hook_client" / "governor_hook.py"
 PYENV = Path("/root/.pyenv/versions")
@@ -192,7 +192,7 @@ def age_state(machine: Machine, seconds: float, *keys: str) -> None:
 
 @pytest.fixture
 def seat(live):
-    team = selectors.current_team()
+    team = services.team_current()
     team.timezone = "Europe/Berlin"
     team.save()
     return services.seat_create(slug="alice", name="Alice")
