@@ -47,7 +47,7 @@ def cmd_status(args):
 
     paths = Paths(args.install_dir or None)
     install = _installed(paths)
-    why = []
+    why: list = []
     report = fetch_report(install, paths, timeout=5, why=why)
     state = load_state(paths)
     if report is not None and state is None:
@@ -119,7 +119,7 @@ def cmd_doctor(args):
         "hooks registered in {}".format(config.get("settings_file")),
     )
     report(
-        bool(config.get("python")) and os.path.isfile(config.get("python")),
+        bool(config.get("python")) and os.path.isfile(str(config.get("python"))),
         "interpreter {}".format(config.get("python")),
     )
     try:

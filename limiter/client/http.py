@@ -79,8 +79,8 @@ def _connect(scheme, host, port, timeout):
         import socket
         import ssl
 
-        sock = socket.create_connection((host, port), timeout=timeout)
-        return ssl.create_default_context().wrap_socket(sock, server_hostname=host)
+        plain = socket.create_connection((host, port), timeout=timeout)
+        return ssl.create_default_context().wrap_socket(plain, server_hostname=host)
     import _socket
 
     name = host.encode("ascii") if host.isascii() else host

@@ -230,7 +230,7 @@ def cmd_uninstall(args):
             "systemd": [["systemctl", "disable", "--now", UNIT_NAME + ".timer"]],
             "launchd": [["launchctl", "bootout", "system/" + LAUNCHD_LABEL]],
             "schtasks": [["schtasks", "/Delete", "/F", "/TN", WINDOWS_TASK]],
-        }.get(kind, [])
+        }.get(str(kind), [])
         for command in commands:
             try:
                 subprocess.run(command, capture_output=True, timeout=60, check=False)

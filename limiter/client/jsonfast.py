@@ -26,9 +26,9 @@ def _scanner():
         try:
             from _json import make_scanner
 
-            _SCANNER = make_scanner(_ScanContext())
+            _SCANNER = make_scanner(_ScanContext())  # type: ignore[arg-type]  # duck-typed context
         except (ImportError, AttributeError, TypeError):
-            _SCANNER = False
+            _SCANNER = False  # type: ignore[assignment]  # tried and unavailable
     return _SCANNER or None
 
 

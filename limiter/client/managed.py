@@ -20,7 +20,7 @@ def governor_hooks(python, hook_path):
             "command": hook_command(python, hook_path, event),
             "timeout": HANDLER_TIMEOUTS[event],
         }
-        group = {"hooks": [handler]}
+        group: dict = {"hooks": [handler]}
         if event in ("PreToolUse", "SessionStart"):
             group["matcher"] = "*" if event == "PreToolUse" else ""
         hooks[event] = [group]
@@ -82,7 +82,7 @@ def restore_settings(paths, config):
     """Put the managed settings back as they were: the original bytes when nobody else changed the file
     since, else only our registrations come out."""
     settings_file = config["settings_file"]
-    sums = {}
+    sums: dict = {}
     try:
         sums = read_json(os.path.join(paths.backup, "checksums.json")) or {}
     except (OSError, ValueError):

@@ -124,14 +124,14 @@ def local_usage(state, now, tz):
     A calendar window that began after the report starts empty; the sliding window keeps the report's
     counts for 24 h, which errs on the strict side. `recent` is the turns this machine knows of.
     """
-    report = state.get("report") if isinstance(state.get("report"), dict) else {}
+    report = state["report"] if isinstance(state.get("report"), dict) else {}
     report_at = parse_iso(state.get("report_at"))
-    reported = report.get("usage") if isinstance(report.get("usage"), dict) else {}
+    reported = report["usage"] if isinstance(report.get("usage"), dict) else {}
     turns = _turns(state)
     counts, credits = {}, {}
     for window in windows.WINDOWS:
         start = windows.window_bounds(window, now, tz)[0]
-        base = reported.get(window) if isinstance(reported.get(window), dict) else {}
+        base = reported[window] if isinstance(reported.get(window), dict) else {}
         if window == windows.SLIDING_24H:
             keep = report_at is not None and now - report_at < windows.SLIDING_SPAN
         else:

@@ -1,13 +1,14 @@
 """Root-side file work shared by setup, the watchdog and uninstall: owners, modes, bytecode."""
 
 import os
+import sys
 
 from .base import write_atomic
 from .paths import running_bundle
 
 
 def is_root():
-    if os.name == "nt":
+    if sys.platform == "win32":
         try:
             import ctypes
 

@@ -122,7 +122,7 @@ def device_info(paths, probe_claude=True):
         "platform": sys.platform,
         "client_version": "governor-hook " + VERSION,
     }
-    if hasattr(os, "uname"):
+    if sys.platform != "win32":
         uname = os.uname()
         info.update(arch=uname.machine, os_version=uname.release)
     else:
@@ -160,7 +160,7 @@ def _claude_version(paths, probe=True):
 
 
 def claude_binary(paths):
-    config = {}
+    config: dict = {}
     try:
         config = read_json(paths.config) or {}
     except (OSError, ValueError):
@@ -180,7 +180,7 @@ def react_to_status(install, paths, previous_status, state):
         return
     import subprocess
 
-    kwargs = {"stdin": subprocess.DEVNULL, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    kwargs: dict = {"stdin": subprocess.DEVNULL, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
     if os.name == "nt":
         kwargs["creationflags"] = 0x00000008 | 0x00000200  # DETACHED_PROCESS | CREATE_NEW_PROCESS_GROUP
     else:

@@ -1,6 +1,7 @@
 """The user-writable cache: state.json under a lock, and one small file per Claude Code session."""
 
 import os
+import sys
 
 from .base import iso, now_utc, parse_iso, read_json, write_atomic
 from .paths import log
@@ -22,7 +23,7 @@ class StateLock:
         deadline = time.monotonic() + self.wait
         while True:
             try:
-                if os.name == "nt":
+                if sys.platform == "win32":
                     import msvcrt
 
                     msvcrt.locking(self.fd, msvcrt.LK_NBLCK, 1)
@@ -38,7 +39,8 @@ class StateLock:
                 time.sleep(0.01)
 
     def __exit__(self, *exc):
-        os.close(self.fd)
+        if self.fd is not None:
+            os.close(self.fd)
 
 def _valid_state(state):
     if not isinstance(state.get("limits"), list) or not all(isinstance(r, dict) for r in state["limits"]):
@@ -65,7 +67,7 @@ def load_state(paths):
 def update_state(paths, change):
     """Apply `change(state)` to the state under the lock; returns the new state. A state directory that
     cannot be written never overrules the server: the change is then applied in memory only."""
-    state = {}
+    state: dict = {}
     applied = False
     try:
         with StateLock(paths):

@@ -81,6 +81,8 @@ def _reset_text(window, now, tz):
     if window == SLIDING_24H:
         return "rolling 24 h"
     end = window_bounds(window, now, tz)[1]
+    if end is None:
+        return ""
     return f"resets {format_when(end, tz)}, in {countdown((end - now).total_seconds())}"
 
 

@@ -1,8 +1,8 @@
 """Builds the one file the server serves: bundle_head.py with the client package and the server's pure
 modules embedded as source text. Reproducible: the same sources give the same bytes (sorted, no dates).
 
-    python -m limiter.hook_client.build          # writes limiter/hook_client/governor_hook.py
-    python -m limiter.hook_client.build --check  # exits 1 when that file is stale
+    python limiter/hook_client/build.py          # writes limiter/hook_client/governor_hook.py (make install)
+    python limiter/hook_client/build.py --check  # exits 1 when that file is stale (.ci/run)
 
 Standard library only, and no Django: `make install` runs it before anything else is set up.
 """
@@ -20,7 +20,7 @@ CLIENT_PACKAGE = LIMITER / "client"
 # The server's own modules the client decides with: included as they are, never copied by hand.
 SERVER_MODULES = ("engine", "families", "messages", "windows")
 TOP_DOC = '"""The server\'s pure rule modules and the hook client package, bundled into one file."""\n'
-MARKER = "SOURCES = {}  # @@SOURCES@@"
+MARKER = "SOURCES: dict = {}  # @@SOURCES@@"
 
 
 class BuildError(Exception):
@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     current = OUTPUT.read_bytes() if OUTPUT.exists() else b""
     if args.check:
         if current != data:
-            print(f"{OUTPUT} is stale: run python -m limiter.hook_client.build", file=sys.stderr)
+            print(f"{OUTPUT} is stale: run python limiter/hook_client/build.py", file=sys.stderr)
             return 1
         return 0
     if current != data:

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Claude Governor hook client: the gate Claude Code runs before every prompt, and its installer.
 
-BUILT FILE, do not edit: `python -m limiter.hook_client.build` writes it from the client package
+BUILT FILE, do not edit: `python limiter/hook_client/build.py` writes it from the client package
 (limiter/client/) and the server's own rule engine (limiter/windows.py, engine.py, families.py,
 messages.py), so an offline decision is the server's decision by construction.
 
@@ -18,7 +18,7 @@ import sys
 
 PACKAGE = "governor_client"
 PACKAGES = ("", "client")
-SOURCES = {}  # @@SOURCES@@
+SOURCES: dict = {}  # @@SOURCES@@
 # Where the bytecode of each module goes; the one of this file is Python's own governor_hook.<tag>.pyc.
 CACHE_PREFIX = "governor_hook."
 HASH_KEY = 0x676F76  # any constant: it keys the source hash recorded in our bytecode files
@@ -51,7 +51,8 @@ class Bundle:
             return None
         from _frozen_importlib import ModuleSpec
 
-        return ModuleSpec(fullname, self, origin=self.origin(key), is_package=key in PACKAGES)
+        # A loader by protocol (create_module, exec_module), without importing importlib.abc.
+        return ModuleSpec(fullname, self, origin=self.origin(key), is_package=key in PACKAGES)  # type: ignore[arg-type]
 
     def create_module(self, spec):
         return None
@@ -136,7 +137,7 @@ def activate():
     bundle = Bundle(__file__, SOURCES)
     sys.meta_path.insert(0, bundle)
     top = __import__(PACKAGE)
-    top.__bundle__ = bundle
+    vars(top)["__bundle__"] = bundle
     return bundle
 
 

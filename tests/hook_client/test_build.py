@@ -11,13 +11,13 @@ from .conftest import CLIENT, oldest_python
 
 
 def test_fails_when_the_served_client_is_stale_against_its_sources():
-    assert CLIENT.read_bytes() == build.render(), "run: python -m limiter.hook_client.build"
+    assert CLIENT.read_bytes() == build.render(), "run: python limiter/hook_client/build.py"
 
 
 def test_same_sources_build_the_same_bytes():
     assert build.render() == build.render()
     done = subprocess.run(
-        [sys.executable, "-m", "limiter.hook_client.build", "--check"],
+        [sys.executable, str(build.HERE / "build.py"), "--check"],
         cwd=build.LIMITER.parent,
         capture_output=True,
         text=True,
