@@ -73,8 +73,8 @@ def _prune_sessions(paths):
 
 
 def on_pre_tool(paths, install, inp):
-    """Stops a paused or killed seat mid-turn, from the status learned at the last answer; asks the
-    server again at most once per recheck interval."""
+    """Stops a paused or killed seat, or a machine whose token was rejected, mid-turn, from what the last
+    answer said; asks the server again at most once per recheck interval."""
     state = load_state(paths)
     if state is None:
         return 0
@@ -96,10 +96,18 @@ def on_pre_tool(paths, install, inp):
             previous = state.get("status")
             state = update_state(paths, lambda s: apply_answer(s, {"status": body["status"]}, now, "probe"))
             react_to_status(install, paths, previous, state)
-    if state.get("status") in ("killed", "paused"):
+        elif status == 401:
+            state = load_state(paths) or state
+    reason = None
+    if isinstance(state.get("token_rejected"), dict):
+        reason = "Claude Governor's server rejected this machine's token ({}).".format(
+            state["token_rejected"].get("error")
+        )
+    elif state.get("status") in ("killed", "paused"):
         from .. import messages
 
         reason = messages.KILLED if state["status"] == "killed" else messages.PAUSED
+    if reason is not None:
         emit(
             {
                 "continue": False,

@@ -230,7 +230,9 @@ def _error_server(bodies):
     return server
 
 
-def test_error_bodies_never_allow_and_never_reach_the_cache(installed, seat):
+def test_error_bodies_never_reach_the_cache(installed, seat):
+    """Answers that are no decision are "server unavailable" (test_attacks): decided from the cache, which
+    they never change."""
     server = _error_server(
         [(500, {"error": "Internal server error"}), (200, {"message": "hello"}), (200, {"allowed": "yes"})]
     )
@@ -241,9 +243,7 @@ def test_error_bodies_never_allow_and_never_reach_the_cache(installed, seat):
     before = installed.state_file.read_text()
     try:
         for _ in range(3):
-            reason = installed.prompt().blocked_reason
-            assert reason is not None
-            assert "unexpected answer" in reason
+            assert installed.prompt().stdout == ""
     finally:
         server.shutdown()
     assert installed.state_file.read_text() == before
