@@ -6,7 +6,7 @@ from .base import GATE_TIMEOUT, Unreachable, block_prompt, now_utc, parse_iso
 from .counts import queued_counts, replay_queue
 from .paths import log
 from .server import apply_answer, do_sync, fetch_report, react_to_status
-from .state import load_session, load_state, save_session, server_now, update_state
+from .state import load_session, load_state, reported_model, save_session, server_now, update_state
 from .transcript import active_model, advance_transcript
 
 
@@ -17,7 +17,7 @@ def on_prompt(paths, install, inp):
     session = load_session(paths, session_id or "no-session")
     if advance_transcript(session, inp.get("transcript_path") or session.get("transcript")):
         save_session(paths, session_id or "no-session", session)
-    model = active_model(session, inp)
+    model = active_model(session, inp, reported_model(paths, session_id or "no-session"))
     state = load_state(paths)
     timeout = paths.tunable(config, "gate_timeout", GATE_TIMEOUT)
     reachable = True
@@ -49,7 +49,7 @@ def on_prompt(paths, install, inp):
         return _offline_gate(paths, state, model)
     if status == 401:
         # The token is revoked or unknown (Install.call remembered it): this prompt and, offline, the next.
-        reason = body.get("reason") or body.get("error") or "This machine's Claude Governor token was rejected."
+        reason = body.get("reason") or body.get("error") or "This machine's token was rejected."
         block_prompt(f"{reason}\n\n(Claude Governor server: HTTP 401)")
         return 0
     if status != 200 or not isinstance(body.get("allowed"), bool):

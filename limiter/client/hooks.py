@@ -24,7 +24,7 @@ from .gate import on_prompt
 from .jsonfast import json_loads
 from .paths import log
 from .server import apply_answer, do_sync, react_to_status
-from .state import load_session, load_state, save_session, server_now, update_state
+from .state import load_session, load_state, reported_model, save_session, server_now, update_state
 from .transcript import active_model, advance_transcript, tail_model
 
 
@@ -34,10 +34,11 @@ def on_session_start(paths, install, inp):
     transcript = inp.get("transcript_path")
     if isinstance(inp.get("model"), str) and inp["model"].strip():
         session["model"] = inp["model"].strip()
-        session["model_source"] = "session_start"
+        session["model_at"] = iso(now_utc())
     else:
         # A resumed or cleared session: a model seen before this start no longer outranks settings.
         session.pop("model", None)
+        session.pop("model_at", None)
     if isinstance(transcript, str) and transcript:
         history = tail_model(transcript)
         if history:
@@ -53,7 +54,8 @@ def on_session_start(paths, install, inp):
     save_session(paths, session_id, session)
     _prune_sessions(paths)
     if install.present:
-        ok, message = do_sync(install, paths, inp, active_model(session, inp))
+        model = active_model(session, inp, reported_model(paths, session_id))
+        ok, message = do_sync(install, paths, inp, model)
         if not ok:
             log(paths, f"sync at session start failed: {message}")
     return 0
@@ -128,7 +130,7 @@ def on_stop(paths, install, inp):
     session = load_session(paths, session_id or "no-session")
     advance_transcript(session, inp.get("transcript_path") or session.get("transcript"))
     usage = dict(zip(USAGE_FIELDS, session.get("pending") or [0, 0, 0, 0]))
-    model = active_model(session, inp)
+    model = active_model(session, inp, reported_model(paths, session_id or "no-session"))
     state = load_state(paths) or {}
     now = server_now(state)
     last = inp.get("last_assistant_message")
