@@ -128,11 +128,18 @@ def reported_model(paths, session_id):
     return record
 
 
-def record_reported_model(paths, session_id, model, previous=None):
-    """Writes only when the model changed: the status line runs on every update of the conversation."""
+def record_reported_model(paths, session_id, model, previous=None, family=None, synced_at=None):
+    """Writes only when something changed: the status line runs on every update of the conversation. The
+    family (for the rules of the sync at `synced_at`) is kept for the status line. Returns the record."""
     if previous is not None and previous.get("model") == model:
-        return
+        if family is None or (previous.get("family"), previous.get("family_synced")) == (family, synced_at):
+            return previous
+        at = previous.get("at")
+    else:
+        at = iso(now_utc())
+    record = {"model": model, "at": at, "family": family, "family_synced": synced_at}
     try:
-        write_atomic(_session_file(paths, session_id, ".model.json"), {"model": model, "at": iso(now_utc())})
+        write_atomic(_session_file(paths, session_id, ".model.json"), record)
     except OSError as exc:
         log(paths, f"reported model not saved: {exc}")
+    return record

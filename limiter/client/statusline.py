@@ -9,7 +9,7 @@ path: it runs every few hundred milliseconds.
 import os
 import sys
 
-from .base import Broken, now_utc, parse_iso
+from .base import Broken, iso, now_utc, parse_iso, read_json, write_atomic
 from .config import Install
 from .jsonfast import json_loads
 from .paths import LAUNCHER_NAME, home_dir
@@ -44,22 +44,32 @@ def run(paths):
 
 def budget_line(paths, inp):
     model_info = inp.get("model") if isinstance(inp.get("model"), dict) else {}
-    model = model_info.get("id") if isinstance(model_info.get("id"), str) else None
+    model_id = model_info.get("id")
+    model = model_id.strip()[:255] if isinstance(model_id, str) else ""
     session_id = str(inp.get("session_id") or "") or "no-session"
     record = reported_model(paths, session_id)
-    if model and model.strip():
-        record_reported_model(paths, session_id, model.strip()[:255], record)
     state = load_state(paths)
+    if model:
+        family = _family_of(state, model, record)
+        synced = (state or {}).get("synced_at")
+        record = record_reported_model(paths, session_id, model, record, family, synced)
     if state is None:
         return "Claude Governor: not synced yet"
     if isinstance(state.get("token_rejected"), dict):
         return "Claude Governor: this machine's token was rejected"
     if state["status"] != "active":
         return f"Claude Governor: access {'revoked' if state['status'] == 'killed' else 'paused'}"
-    return _figures(state, _family(state, model or (record or {}).get("model") or "default"))
+    family = _family_of(state, (record or {}).get("model") or "default", record)
+    return _figures(paths, state, family)
 
 
-def _family(state, model):
+def _family_of(state, model, record):
+    """The family the server charges for `model`. Kept with the recorded model (for the rules of the last
+    sync): the normaliser's `re` import costs more than the rest of the status line."""
+    if state is None:
+        return None
+    if record and record.get("model") == model and record.get("family_synced") == state.get("synced_at"):
+        return record.get("family")
     from .. import families
 
     extra = state.get("extra_families") if isinstance(state.get("extra_families"), list) else ()
@@ -67,16 +77,48 @@ def _family(state, model):
     return families.normalize_family(model, extra_families=extra, aliases=aliases)
 
 
-def _figures(state, family):
+def _calendar(paths, state, now):
+    """window → (start, end, reset label) for the calendar windows in the team's zone, kept in the state
+    directory until the first of them ends: working them out needs the zone database, which costs more
+    start-up than the rest of the line. Only the status line reads it."""
+    path = os.path.join(paths.state_dir, "statusline.json")
+    zone = state.get("team_timezone") if isinstance(state.get("team_timezone"), str) else "UTC"
+    try:
+        cache = read_json(path) or {}
+    except (OSError, ValueError):
+        cache = {}
+    start, until = parse_iso(cache.get("from")), parse_iso(cache.get("until"))
+    if cache.get("zone") == zone and start is not None and until is not None and start <= now < until:
+        return {w: (parse_iso(v[0]), parse_iso(v[1]), v[2], v[3]) for w, v in cache["windows"].items()}
     from .. import windows
-    from .tally import tally, team_zone
+    from .tally import team_zone
 
     tz = team_zone(state)
+    found = {}
+    for window in windows.CALENDAR_WINDOWS:
+        first, end = windows.window_bounds(window, now, tz)
+        local = end.astimezone(tz) if end is not None else None
+        found[window] = (first, end, f"{local:%H:%M}" if local else "", f"{local:%a %H:%M}" if local else "")
+    cache = {
+        "zone": zone,
+        "from": iso(max(v[0] for v in found.values())),
+        "until": iso(min(v[1] for v in found.values() if v[1] is not None)),
+        "windows": {w: [iso(v[0]), iso(v[1]) if v[1] else None, v[2], v[3]] for w, v in found.items()},
+    }
+    try:
+        write_atomic(path, cache)
+    except OSError:
+        pass
+    return found
+
+
+def _figures(paths, state, family):
+    from .tally import tally
+
     now = now_utc()
-    counts, credits, _ = tally(state, now, tz)
-    limits = [
-        r for r in state.get("limits") or [] if isinstance(r, dict) and r.get("window") in windows.WINDOWS
-    ]
+    calendar = _calendar(paths, state, now)
+    counts, credits, _ = tally(state, now, None, {w: v[0] for w, v in calendar.items()})
+    limits = [r for r in state.get("limits") or [] if isinstance(r, dict) and r.get("window") in WINDOW_WORDS]
     tightest = None
     for rule in limits:
         value = rule.get("value")
@@ -104,23 +146,21 @@ def _figures(state, family):
         parts.append(f"{budget[1]}/{budget[2]} credits")
     shown = tightest or budget
     if shown is not None:
-        parts.append(_resets(shown[3], now, tz))
+        parts.append(_resets(calendar.get(shown[3]), now))
     contact = parse_iso(state.get("contact_at"))
     if contact is not None and (now - contact).total_seconds() > 600:
-        parts.append(f"server last reached {contact.astimezone(tz):%H:%M}")
+        parts.append(f"server last reached {contact.astimezone():%H:%M}")
     return " · ".join(parts)
 
 
-def _resets(window, now, tz):
-    from .. import windows
-
-    if window == windows.SLIDING_24H:
+def _resets(window, now):
+    """`window` is the calendar entry of the shown limit; the sliding window has none."""
+    if window is None:
         return "rolling 24 h"
-    end = windows.window_bounds(window, now, tz)[1]
+    _, end, short, long = window
     if end is None:
         return ""
-    local = end.astimezone(tz)
-    return f"resets {local:%H:%M}" if (end - now).total_seconds() <= 86400 else f"resets {local:%a %H:%M}"
+    return f"resets {short}" if (end - now).total_seconds() <= 86400 else f"resets {long}"
 
 
 def _combine(own, ours):

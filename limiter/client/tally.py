@@ -77,9 +77,9 @@ def _turns(state):
     return turns
 
 
-def tally(state, now, tz):
+def tally(state, now, tz, starts=None):
     """(counts, credits, recent turns) per window: the last server report, plus this machine's turns
-    since (sent or not).
+    since (sent or not). `starts` (window → its start) spares the time zone work where a caller has them.
 
     A calendar window that began after the report starts empty; the sliding window keeps the report's
     counts for 24 h, which errs on the strict side. `recent` is the turns this machine knows of.
@@ -90,7 +90,7 @@ def tally(state, now, tz):
     turns = _turns(state)
     counts, credits = {}, {}
     for window in windows.WINDOWS:
-        start = windows.window_bounds(window, now, tz)[0]
+        start = starts[window] if starts and window in starts else windows.window_bounds(window, now, tz)[0]
         base = reported[window] if isinstance(reported.get(window), dict) else {}
         if window == windows.SLIDING_24H:
             keep = report_at is not None and now - report_at < windows.SLIDING_SPAN
