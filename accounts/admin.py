@@ -84,7 +84,8 @@ class ClaudeAccountForm(forms.ModelForm):
         return normalize_org_uuid(value) or value  # canonical form; the model validator rejects non-UUIDs
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         raw = cleaned.get("new_credential")
         source = cleaned.get("source") or self.instance.source
         if raw and source:
@@ -244,9 +245,10 @@ class ClaudeAccountAdmin(admin.ModelAdmin):
         protected: list[str] = []
         try:
             collector.collect(accounts)
-        except (ProtectedError, RestrictedError) as exc:
-            blocking = getattr(exc, "protected_objects", None) or getattr(exc, "restricted_objects", ())
-            protected = [f"{capfirst(o._meta.verbose_name)}: {o}" for o in blocking]
+        except ProtectedError as exc:
+            protected = [f"{capfirst(o._meta.verbose_name)}: {o}" for o in exc.protected_objects]
+        except RestrictedError as exc:
+            protected = [f"{capfirst(o._meta.verbose_name)}: {o}" for o in exc.restricted_objects]
         counts: dict[str, int] = {}
         models_seen = set(collector.data)
         for model, rows in collector.data.items():
