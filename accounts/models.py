@@ -115,6 +115,11 @@ class AccountSettings(models.Model):
         obj, _ = cls.objects.get_or_create(pk=1)
         return obj
 
+    @classmethod
+    def current(cls) -> "AccountSettings":
+        """The settings for reading: the defaults until someone saves them (selectors never write)."""
+        return cls.objects.filter(pk=1).first() or cls(pk=1)
+
 
 def validate_org_uuid(value: str) -> None:
     """Empty (pick the chat org) or a UUID; claude.ai answers anything else with a confusing 400."""

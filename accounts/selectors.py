@@ -37,7 +37,7 @@ def freshness(
     if account.state not in (State.OK, State.NEW):
         reason = f"the last poll failed ({account.get_state_display()})"
         return Freshness(taken_at, age, True, reason)
-    interval = (runtime or AccountSettings.load()).poll_interval_seconds
+    interval = (runtime or AccountSettings.current()).poll_interval_seconds
     if age > timedelta(seconds=interval * STALE_AFTER_POLLS):
         reason = f"not updated for more than {STALE_AFTER_POLLS} poll intervals"
         return Freshness(taken_at, age, True, reason)
@@ -132,7 +132,7 @@ def fleet_overview(now: datetime | None = None) -> list[Headroom]:
     """Every enabled account with its latest numbers and their age; most headroom first, then stale numbers,
     unknown last."""
     now = now or timezone.now()
-    runtime = AccountSettings.load()
+    runtime = AccountSettings.current()
     latest = UsageSnapshot.objects.filter(account=OuterRef("pk")).order_by("-taken_at").values("pk")[:1]
     accounts = list(
         ClaudeAccount.objects.filter(enabled=True).defer("credential").annotate(latest_id=Subquery(latest))
