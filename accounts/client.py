@@ -102,7 +102,9 @@ def classify(response: httpx.Response) -> UpstreamError | None:
         return UpstreamError("blocked", f"Cloudflare challenge or HTML page (HTTP {status})", status=status)
     if status == 429:
         after = _retry_after(response.headers.get("retry-after"), datetime.now(UTC))
-        return UpstreamError("rate_limited", "rate limited (HTTP 429)", status=status, retry_after=after)
+        wait = f"retry after {after:.0f} s" if after else "no usable Retry-After"
+        message = f"rate limited (HTTP 429: {_detail(response, _error_body(response))}; {wait})"
+        return UpstreamError("rate_limited", message, status=status, retry_after=after)
     if status < 400:
         return None
     error = _error_body(response)

@@ -125,6 +125,7 @@ def test_oauth_rate_limit_with_an_http_date_waits_until_then_without_a_refresh(f
     until = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=3)
     account = poll(oauth_account(fake, "dated", rate_limited_until(until)))
     assert account.state == State.RATE_LIMITED
+    assert account.last_error.startswith("rate limited (HTTP 429: Rate limited; retry after 1")
     assert account.next_poll_at >= until - timedelta(seconds=2)
     assert fake.token_calls == 0  # a known wait is honoured, not raced with a new token
 
