@@ -54,9 +54,10 @@ class ClaudeAccountForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if self.instance.pk:
+        # A viewer without change permission gets a form with no fields (the admin shows them read-only).
+        if self.instance.pk and "source" in self.fields:
             self.fields["source"].disabled = True
-        else:
+        elif not self.instance.pk and "new_credential" in self.fields:
             self.fields["new_credential"].required = True
 
     def clean(self):

@@ -33,6 +33,7 @@ SECRET_KEY = env.str("SECRET_KEY", default="") or _embedded_secret_key()
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+CSRF_FAILURE_VIEW = "config.errors.csrf_failure"  # JSON under /api/
 # Proxies whose X-Forwarded-For we believe (exact client addresses of the proxy).
 TRUSTED_PROXIES = frozenset(env.list("TRUSTED_PROXIES", default=[]))
 # The public URL of this server for install commands; empty means "the address the admin used".
@@ -59,6 +60,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.db.deadline.DatabaseDeadlineMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -98,19 +100,29 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL and a busy timeout let the web process, worker and beat share one file without "database is locked".
+    # A web request waits for a busy file only until its deadline (config/db/sqlite3).
+    DATABASES["default"]["ENGINE"] = "config.db.sqlite3"
     DATABASES["default"]["OPTIONS"] = {
         "timeout": 20,
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
 else:
+    # Same backend, on a psycopg connection that gives up at the request's deadline (config/db/deadline.py).
+    DATABASES["default"]["ENGINE"] = "config.db.postgresql"
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     # Server-side binding lets psycopg prepare the hook API's repeated queries once per connection, which
     # skips PostgreSQL's planner on every /check. Turn off behind a transaction-pooling PgBouncer.
     DATABASES["default"]["OPTIONS"] = {
-        "server_side_binding": env.bool("DATABASE_SERVER_SIDE_BINDING", default=True)
+        "server_side_binding": env.bool("DATABASE_SERVER_SIDE_BINDING", default=True),
+        # Outside web requests (workers, migrations) only this bounds a connection attempt.
+        "connect_timeout": env.int("DATABASE_CONNECT_TIMEOUT", default=5),
     }
+# A stalled database fails a request with a JSON 503 after this long, rather than holding it: below the hook
+# client's gate timeout (2 s) for the hook API and /health, below gunicorn's worker timeout (30 s) elsewhere.
+DATABASE_DEADLINE_API_SECONDS = env.float("DATABASE_DEADLINE_API_SECONDS", default=1.5)
+DATABASE_DEADLINE_SECONDS = env.float("DATABASE_DEADLINE_SECONDS", default=20.0)
 
 REDIS_URL = env.str("REDIS_URL", default="")
 
@@ -169,6 +181,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # The hook API rejects bodies over 64 KiB (contract §1).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024
+# The embedded server (daphne) drops a request whose body has not arrived whole after this long.
+REQUEST_BODY_TIMEOUT_SECONDS = env.float("REQUEST_BODY_TIMEOUT_SECONDS", default=10.0)
 
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
