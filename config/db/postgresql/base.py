@@ -56,12 +56,13 @@ class DeadlineConnection(psycopg.Connection):
 class _Driver(types.ModuleType):
     """The psycopg module as Django's backend sees it, but connecting with DeadlineConnection."""
 
+    connect = staticmethod(DeadlineConnection.connect)
+
     def __getattr__(self, name):
         return getattr(psycopg, name)
 
 
 _driver = _Driver("psycopg")
-_driver.connect = DeadlineConnection.connect
 
 
 class DatabaseWrapper(base.DatabaseWrapper):

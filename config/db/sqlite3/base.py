@@ -31,7 +31,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
 
     def _start_transaction_under_autocommit(self):
         self._bound_busy_wait()
-        super()._start_transaction_under_autocommit()
+        super()._start_transaction_under_autocommit()  # type: ignore[misc]  # private in the stubs
 
     def get_new_connection(self, conn_params):
         self._busy_set = False
