@@ -13,6 +13,8 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from ... import services
 
+APP = ["config.asgi:application"]
+
 
 class Command(BaseCommand):
     help = "Run Governor on this machine: web server, Celery worker and beat, until Ctrl-C."
@@ -29,7 +31,8 @@ class Command(BaseCommand):
         self._first_admin(url)
         processes = [
             subprocess.Popen(  # noqa: S603 - our own interpreter and fixed arguments
-                [sys.executable, "-m", "daphne", "-b", host, "-p", str(port), "config.asgi:application"]
+                # daphne, refusing requests that arrive too slowly or too large (config/embedded_http.py)
+                [sys.executable, "-m", "config.embedded_http", "-b", host, "-p", str(port), *APP]
             ),
             subprocess.Popen(
                 [
