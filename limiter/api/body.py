@@ -48,6 +48,9 @@ def read_body(request) -> bytes:
         raise BodyTooLarge() from exc
     except (UnreadablePostError, OSError, ValueError) as exc:
         raise UnreadableBody() from exc
+    except Exception as exc:
+        # The app server's own parse errors (gunicorn's invalid chunk size, say): the client's fault, a 400.
+        raise UnreadableBody() from exc
     if len(raw) != int(length or 0):
         # The client promised more than it sent and hung up (or sent a body it did not announce).
         raise UnreadableBody()

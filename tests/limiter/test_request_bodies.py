@@ -110,3 +110,10 @@ def test_embedded_server_cuts_off_a_body_trickled_byte_by_byte(server, token):
             pass
     assert status_of(reply) == 408, reply[:300]
     assert not SessionEvent.objects.exists()
+
+
+def test_a_malformed_chunked_body_is_a_400(server, token):
+    broken = head("/api/v1/check", token, Transfer_Encoding="chunked") + b"ZZ\r\nabc\r\n0\r\n\r\n"
+    reply = raw_exchange(server.port, broken)
+    assert status_of(reply) == 400, reply[:300]
+    assert not SessionEvent.objects.exists()
