@@ -18,11 +18,12 @@ PYENV = Path("/root/.pyenv/versions")
 
 
 def oldest_python() -> str:
-    """The oldest Python from 3.8 on that this machine has (pyenv), else the one running the tests."""
+    """The oldest Python the client supports (3.9, docs/hook-client.md) that this machine has (pyenv),
+    else the one running the tests."""
     found = []
     for candidate in sorted(PYENV.glob("3.*/bin/python3")) if PYENV.exists() else []:
         version = tuple(int(p) for p in candidate.parts[-3].split(".")[:2])
-        if version >= (3, 8):
+        if version >= (3, 9):
             found.append((version, str(candidate)))
     return min(found)[1] if found else sys.executable
 
