@@ -13,7 +13,7 @@ import pytest
 from django.db import connection, connections
 
 from config.db import deadline
-from limiter.hook_client.governor_hook import GATE_TIMEOUT
+from limiter.client.base import GATE_TIMEOUT
 from tests.stall_proxy import StallingProxy
 
 from .conftest import HookApi, per_model, token_for
