@@ -128,7 +128,12 @@ REDIS_URL = env.str("REDIS_URL", default="")
 
 if REDIS_URL:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # A stalled Redis fails fast instead of holding requests (redis-py waits for ever by default).
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
     }
     CHANNEL_LAYERS = {
         "default": {
@@ -251,6 +256,11 @@ SSO_READONLY_GROUPS = env.list("SSO_READONLY_GROUPS", default=["governor-readonl
 SSO_REQUIRE_GROUP = env.bool("SSO_REQUIRE_GROUP", default=False)
 # Break-glass password login for superusers (first setup, IdP outage) at /admin/login/local/.
 LOCAL_LOGIN_ENABLED = env.bool("LOCAL_LOGIN_ENABLED", default=True)
+# Failed break-glass passwords allowed per window: per client address, and per user name from one address
+# (never per name alone, or anyone could lock the real admin out; docs/hardening.md).
+BREAK_GLASS_ATTEMPTS_PER_NAME = env.int("BREAK_GLASS_ATTEMPTS_PER_NAME", default=5)
+BREAK_GLASS_ATTEMPTS_PER_ADDRESS = env.int("BREAK_GLASS_ATTEMPTS_PER_ADDRESS", default=20)
+BREAK_GLASS_WINDOW_SECONDS = env.int("BREAK_GLASS_WINDOW_SECONDS", default=300)
 if not _oidc_given and not LOCAL_LOGIN_ENABLED:
     raise ImproperlyConfigured(
         "LOCAL_LOGIN_ENABLED=false needs single sign-on (OIDC_*); otherwise nobody could log in."
