@@ -1,4 +1,5 @@
-"""Django's SQLite backend, waiting for a busy database only as long as the request has time left.
+"""Django's SQLite backend: its file private to the service's user, and a web request waiting for a busy
+database only as long as the request has time left.
 
 The embedded mode's worker and beat write the same file; a web request that finds it locked waits in
 SQLite's busy handler (20 s by default, so background jobs never fail). For a web request that wait is cut
@@ -9,6 +10,7 @@ to the request's remaining deadline (config/db/deadline.py), so a stuck writer c
 from django.db.backends.sqlite3 import base
 
 from config.db import deadline
+from config.private_files import private_database_file
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
@@ -35,4 +37,5 @@ class DatabaseWrapper(base.DatabaseWrapper):
 
     def get_new_connection(self, conn_params):
         self._busy_set = False
+        private_database_file(str(conn_params["database"]))
         return super().get_new_connection(conn_params)

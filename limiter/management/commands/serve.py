@@ -1,5 +1,6 @@
 """The embedded one-command service: migrate, first admin, then web (daphne) + Celery worker with beat."""
 
+import os
 import secrets
 import signal
 import subprocess
@@ -10,6 +11,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
+
+from config.private_files import PRIVATE_UMASK
 
 from ... import services
 
@@ -24,6 +27,8 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=8000)
 
     def handle(self, *args, host: str, port: int, **options) -> None:
+        # Everything this service and its children create in var/ (database, WAL, queue) is private.
+        os.umask(PRIVATE_UMASK)
         call_command("migrate", interactive=False, verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
         services.team_current()
