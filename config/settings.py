@@ -8,6 +8,7 @@ import secrets
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE
 from django.core.exceptions import ImproperlyConfigured
 
 from config.private_files import make_private
@@ -56,6 +57,7 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.socialaccount",
     "allauth.socialaccount.providers.openid_connect",
+    "csp",
     "rest_framework",
     "drf_spectacular",
     "limiter",
@@ -65,6 +67,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "config.db.deadline.DatabaseDeadlineMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -186,6 +189,25 @@ STORAGES = {
 }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Content-Security-Policy on every page (django-csp): scripts only from this server's static files, or an
+# inline <script nonce="{{ request.csp_nonce }}"> where one is unavoidable; no inline handlers, no eval.
+# Inline style *attributes* stay allowed (the admin's own widgets and state colours use them; a style
+# cannot run code); <style> elements and styles from elsewhere do not. docs/hardening.md.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", NONCE],
+        "style-src": ["'self'"],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 # The hook API rejects bodies over 64 KiB (contract §1).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024
