@@ -159,7 +159,7 @@ def measure(server_pid: int, monitor, label: str, phase) -> None:
     run = asyncio.run(phase)
     server_after = loadgen.cpu_ticks(loadgen.process_tree(server_pid))
     db_after = loadgen.cpu_ticks(backends(monitor))
-    served = len(run.latencies) or 1
+    served = run.served or 1
     server_ms = loadgen.cpu_seconds_between(server_before, server_after) * 1000 / served
     db_ms = loadgen.cpu_seconds_between(db_before, db_after) * 1000 / served
     print(
@@ -188,7 +188,10 @@ def bench_server(kind: str, args) -> None:
         out = subprocess.run([sys.executable, "-c", seed], cwd=ROOT, env=env, check=True, capture_output=True)
         tokens = json.loads(out.stdout.decode().strip().splitlines()[-1])
         port = free_port()
-        server = subprocess.Popen(server_command(kind, port, args.workers), cwd=ROOT, env=env)
+        log = open(Path(tempfile.gettempdir()) / f"bench-hot-path-{os.getpid()}.log", "ab")  # noqa: SIM115
+        server = subprocess.Popen(
+            server_command(kind, port, args.workers), cwd=ROOT, env=env, stdout=log, stderr=log
+        )
         title = f"gunicorn {args.workers} sync workers, PostgreSQL"
         title = "daphne, SQLite" if kind == "embedded" else title
         try:
@@ -214,6 +217,7 @@ def bench_server(kind: str, args) -> None:
         finally:
             server.terminate()
             server.wait(timeout=15)
+            log.close()
 
 
 def main() -> None:

@@ -17,7 +17,8 @@ TICKS = os.sysconf("SC_CLK_TCK")
 @dataclass
 class Run:
     latencies: list[float] = field(default_factory=list)  # seconds
-    errors: int = 0
+    served: int = 0  # answered, whatever the status
+    errors: int = 0  # connection failures, and requests a far-behind server never answered in time
     non_2xx: int = 0
     elapsed: float = 0.0
 
@@ -29,7 +30,7 @@ class Run:
 
     @property
     def rate(self) -> float:
-        return len(self.latencies) / self.elapsed if self.elapsed else 0.0
+        return self.served / self.elapsed if self.elapsed else 0.0
 
 
 class Connection:
@@ -77,6 +78,7 @@ async def _one(conn: Connection, raw: bytes, started: float, run: Run) -> None:
         run.errors += 1
         return
     run.latencies.append(time.perf_counter() - started)
+    run.served += 1
     if not 200 <= status < 300:
         run.non_2xx += 1
 
@@ -117,6 +119,12 @@ async def open_loop(
 
     for index in range(total):
         due = started + index / rate
+        if time.perf_counter() > started + seconds:  # far behind: what was never sent counts as failed
+            now = time.perf_counter()
+            run.errors += total - index
+            run.latencies += [now - started - i / rate for i in range(index, total)]
+            total = index
+            break
         delay = due - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)

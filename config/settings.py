@@ -142,6 +142,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600.0,
         "options": {"expires": 1800},
     },
+    "limiter-rebuild-stale-counters": {
+        "task": "limiter.tasks.rebuild_stale_counters",
+        "schedule": 60.0,
+        "options": {"expires": 50},
+    },
 }
 
 AUTH_PASSWORD_VALIDATORS = [
