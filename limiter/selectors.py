@@ -107,7 +107,8 @@ class RecentTurns(Sequence):
     """
 
     def __init__(self, seat_id, now: datetime):
-        self._seat_id, self._now, self._turns = seat_id, now, None
+        self._seat_id, self._now = seat_id, now
+        self._turns: list[engine.CountedTurn] | None = None
 
     def _loaded(self) -> list[engine.CountedTurn]:
         if self._turns is None:
