@@ -216,7 +216,11 @@ def bench_server(kind: str, args) -> None:
                         measure(server.pid, monitor, label, phase)
         finally:
             server.terminate()
-            server.wait(timeout=15)
+            try:
+                server.wait(timeout=15)
+            except subprocess.TimeoutExpired:  # workers still busy with a far-behind open loop's requests
+                server.kill()
+                server.wait(timeout=15)
             log.close()
 
 

@@ -27,6 +27,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1")
 os.environ.setdefault("REGISTER_RATE_LIMIT", "100000")
+os.environ.setdefault("CONN_MAX_AGE", "86400")  # one backend for the whole run, so its CPU can be read
 
 LAYERS = [  # first match wins: a function is charged to the innermost layer it belongs to
     ("database driver", ("psycopg", "sqlite3", "_sqlite3")),
@@ -89,6 +90,11 @@ def main() -> None:
     parser.add_argument("--endpoint", choices=["check", "count"], default="check")
     parser.add_argument("-n", type=int, default=2000)
     parser.add_argument("--turns", type=int, default=200)
+    parser.add_argument(
+        "--ab", type=int, metavar="ROUNDS", default=0,
+        help="instead of profiling: alternate ROUNDS x n requests reading the usage rows (as before the "
+        "counters) and the counters, and print CPU per request of this process and its database backend",
+    )  # fmt: skip
     args = parser.parse_args()
     import django
 
@@ -105,11 +111,13 @@ def main() -> None:
 
     for n in range(50):  # warm: connection, prepared statements, rule cache
         call(10**6 + n)
+    if args.ab:
+        return compare(call, args)
     started, cpu = time.perf_counter(), time.process_time()
     for n in range(args.n):
         call(n)
     wall, cpu = time.perf_counter() - started, time.process_time() - cpu
-    profiler = cProfile.Profile()
+    profiler = cProfile.Profile(time.process_time)  # CPU, not waiting for the database
     profiler.enable()
     for n in range(args.n):
         call(2 * 10**6 + n)
@@ -122,12 +130,60 @@ def main() -> None:
     total = sum(own.values())
     print(f"POST /api/v1/{args.endpoint}, {os.environ.get('DATABASE_URL', 'SQLite')}, {args.n} requests")
     print(f"unprofiled: {wall / args.n * 1000:.2f} ms wall, {cpu / args.n * 1000:.2f} ms CPU per request")
-    print("profiled, own time per request by layer (profiling inflates Python-heavy layers):")
+    print("profiled, own CPU time per request by layer (profiling inflates Python-heavy layers):")
     for layer, seconds in sorted(own.items(), key=lambda item: -item[1]):
         print(f"  {layer:<30} {seconds / args.n * 1000:6.3f} ms  {seconds / total:5.1%}")
     out = io.StringIO()
     pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(45)
     print(out.getvalue()[-9000:])
+
+
+def compare(call, args) -> None:
+    """Rows against counters, interleaved so that both see the same machine load."""
+    from django.db import connection
+
+    from limiter import counters
+    from limiter.models import Team
+
+    backend = None
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            backend = cursor.fetchone()[0]
+
+    def backend_cpu() -> float:
+        if backend is None:
+            return 0.0
+        with open(f"/proc/{backend}/stat") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    results: dict[str, list[tuple[float, float]]] = {"rows": [], "counters": []}
+    offset = 3 * 10**6
+    for _ in range(args.ab):
+        for mode in results:
+            for team in Team.objects.all():
+                if mode == "rows":
+                    Team.objects.filter(pk=team.pk).update(counters_timezone="")
+                else:
+                    counters.rebuild(team)
+            own, db = time.process_time(), backend_cpu()
+            for n in range(args.n):
+                call(offset + n)
+            offset += args.n
+            results[mode].append(
+                ((time.process_time() - own) / args.n * 1000, (backend_cpu() - db) / args.n * 1000)
+            )
+    print(f"POST /api/v1/{args.endpoint}, {args.turns} turns in the last week, {args.n} requests x {args.ab}")
+    for mode, runs in results.items():
+        runs.sort(key=sum)
+        median = runs[len(runs) // 2]
+        print(
+            f"  usage from {mode:<8}: median {sum(median):6.2f} ms CPU per request "
+            f"(Python {median[0]:.2f}, database backend {median[1]:.2f}); best {sum(runs[0]):.2f}"
+        )
+    with open("/proc/loadavg") as handle:
+        print(f"  load average {' '.join(handle.read().split()[:3])}")
 
 
 if __name__ == "__main__":
