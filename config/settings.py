@@ -374,3 +374,25 @@ CELERY_BEAT_SCHEDULE |= {
         "options": {"expires": 600.0},
     },
 }
+
+
+# --- alerts: channel transports (docs/alerts.md follows with the app) -----------------------------------
+# Alert targets that resolve to loopback, private, link-local or reserved addresses are refused (SSRF) unless
+# one of these networks (CIDR) holds them: e.g. "10.0.0.0/8" for a homeserver or ntfy on the LAN. Empty in
+# production; the tests list loopback for their fakes.
+ALERTS_ALLOWED_PRIVATE_NETWORKS = env.list("ALERTS_ALLOWED_PRIVATE_NETWORKS", default=[])
+ALERTS_PUSHOVER_URL = env.str("ALERTS_PUSHOVER_URL", default="https://api.pushover.net").rstrip("/")
+ALERTS_NTFY_URL = env.str("ALERTS_NTFY_URL", default="https://ntfy.sh").rstrip("/")
+# The server-wide Matrix bot; a channel may bring its own homeserver and token instead.
+MATRIX_HOMESERVER = env.str("MATRIX_HOMESERVER", default="").rstrip("/")
+MATRIX_ACCESS_TOKEN = env.str("MATRIX_ACCESS_TOKEN", default="")
+# Email alerts go through Django's SMTP backend.
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=15)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="governor@localhost")
+ALERTS_EMAIL_DOMAIN = env.str("ALERTS_EMAIL_DOMAIN", default="governor.invalid")

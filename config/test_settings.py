@@ -16,3 +16,6 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
 # Serve admin assets straight from the apps in tests, so pages render fully without collectstatic.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+# The alert transports' loopback fakes and aiosmtpd listen on 127.0.0.1.
+ALERTS_ALLOWED_PRIVATE_NETWORKS = ["127.0.0.0/8", "::1/128"]
