@@ -8,7 +8,7 @@ PORT ?= 8000
 # Parallel test workers (pytest-xdist); 0 runs the suite in one process.
 TEST_WORKERS ?= 2
 
-.PHONY: install lock browser peers run test lint migrations-check bench bench-accounts ci clean
+.PHONY: install lock browser peers run test lint typecheck migrations-check bench bench-accounts ci clean
 
 # Installs exactly the lock file: every transitive dependency pinned with its hashes (requirements*.txt are
 # the human-edited lists; `make lock` resolves them). --no-deps: nothing outside the lock can slip in.
@@ -57,8 +57,11 @@ peers: $(PEERS)/node_modules/.package-lock.json
 test: $(STAMP) browser peers  ## The test suite (SQLite by default; DATABASE_URL / REDIS_URL switch it)
 	$(BIN)/python -m pytest $(if $(filter-out 0,$(TEST_WORKERS)),-n $(TEST_WORKERS)) $(PYTEST_ARGS)
 
-lint: $(STAMP)
+lint: $(STAMP) typecheck
 	$(BIN)/ruff check .
+
+typecheck: $(STAMP)  ## mypy with the Django and DRF plugins over the product's apps (settings in pyproject.toml)
+	$(BIN)/mypy
 
 migrations-check: $(STAMP)
 	$(BIN)/python manage.py makemigrations --check --dry-run
