@@ -8,20 +8,28 @@ PORT ?= 8000
 # Parallel test workers (pytest-xdist); 0 runs the suite in one process.
 TEST_WORKERS ?= 2
 
-.PHONY: install lock browser peers run test lint typecheck migrations-check bench bench-accounts ci clean
+.PHONY: install lock _relock browser peers run test lint typecheck migrations-check bench bench-accounts ci clean
 
 # Installs exactly the lock file: every transitive dependency pinned with its hashes (requirements*.txt are
 # the human-edited lists; `make lock` resolves them). --no-deps: nothing outside the lock can slip in.
-$(STAMP): requirements-dev.lock
+# A pin added to requirements*.txt without `make lock` re-resolves here first (keeping every other pin), so
+# the new dependency is installed hashed too; commit the lock files it rewrites.
+$(STAMP): requirements-dev.lock requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r requirements-dev.lock
+	@$(BIN)/python tools/lockfiles.py || { \
+		echo "make: requirements*.txt changed since the lock files were made: running make lock"; \
+		$(MAKE) --no-print-directory _relock && \
+		$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r requirements-dev.lock; }
 	@touch $(STAMP)
 
 install: $(STAMP)
 
 # Re-resolve after editing requirements.txt or requirements-dev.txt. Pins already in the lock files are kept
 # unless a requirement changed; `make lock UPGRADE=1` moves everything to the newest allowed versions.
-lock: $(STAMP)
+lock: $(STAMP) _relock
+
+_relock:
 	$(BIN)/uv pip compile requirements.txt --generate-hashes --universal --python-version 3.11 \
 		$(if $(UPGRADE),--upgrade) --quiet -o requirements.lock
 	$(BIN)/uv pip compile requirements-dev.txt --generate-hashes --universal --python-version 3.11 \
