@@ -8,7 +8,7 @@ PORT ?= 8000
 # Parallel test workers (pytest-xdist); 0 runs the suite in one process.
 TEST_WORKERS ?= 2
 
-.PHONY: install lock _relock browser peers run test lint typecheck migrations-check bench bench-accounts ci clean
+.PHONY: install lock _relock browser proxy peers run test lint typecheck migrations-check bench bench-accounts ci clean
 
 # Installs exactly the lock file: every transitive dependency pinned with its hashes (requirements*.txt are
 # the human-edited lists; `make lock` resolves them). --no-deps: nothing outside the lock can slip in.
@@ -53,6 +53,11 @@ endef
 browser:
 	$(call apt_install,chromium,chromium fonts-liberation,the page tests drive a headless browser)
 
+# The front-door and topology tests run deploy/Caddyfile with Debian's caddy (compose: Caddy's image).
+proxy:
+	$(call apt_install,caddy,caddy,the front-door tests run the production Caddyfile on loopback)
+	$(call apt_install,curl,curl,the front-door tests check that clients negotiate HTTP/2)
+
 # The single sign-on tests run a real OpenID Connect provider (npm oidc-provider) from the committed lock file.
 PEERS := tests/peers
 $(PEERS)/node_modules/.package-lock.json: $(PEERS)/package-lock.json
@@ -62,8 +67,9 @@ $(PEERS)/node_modules/.package-lock.json: $(PEERS)/package-lock.json
 
 peers: $(PEERS)/node_modules/.package-lock.json
 
-test: $(STAMP) browser peers  ## The test suite (SQLite by default; DATABASE_URL / REDIS_URL switch it)
-	$(BIN)/python -m pytest $(if $(filter-out 0,$(TEST_WORKERS)),-n $(TEST_WORKERS)) $(PYTEST_ARGS)
+# loadgroup: tests sharing a costly session fixture (xdist_group, e.g. the topology) run on one worker.
+test: $(STAMP) browser peers proxy  ## The test suite (SQLite by default; DATABASE_URL / REDIS_URL switch it)
+	$(BIN)/python -m pytest $(if $(filter-out 0,$(TEST_WORKERS)),-n $(TEST_WORKERS) --dist loadgroup) $(PYTEST_ARGS)
 
 lint: $(STAMP) typecheck
 	$(BIN)/ruff check .
