@@ -13,6 +13,8 @@ RUN /opt/venv/bin/pip install --require-hashes --no-deps -r /tmp/requirements.lo
 
 WORKDIR /src
 COPY . .
+# The hook client the server serves is built, not committed: the package and the pure rule modules in one file.
+RUN /opt/venv/bin/python limiter/hook_client/build.py
 # collectstatic needs no secrets: embedded settings generate throwaway keys in a directory of this stage only,
 # which the final stage never copies.
 RUN DJANGO_SETTINGS_MODULE=config.settings GOVERNOR_VAR_DIR=/tmp/build-var STATIC_ROOT=/src/staticfiles \
@@ -34,6 +36,7 @@ WORKDIR /app
 # Code and static files belong to root: the service can read but not rewrite them. Only var/ is writable.
 COPY . .
 COPY --from=build /src/staticfiles /app/staticfiles
+COPY --from=build /src/limiter/hook_client/governor_hook.py /app/limiter/hook_client/governor_hook.py
 RUN mkdir -p /app/var && chown governor:governor /app/var && chmod 0750 /app/var
 
 USER governor

@@ -23,7 +23,9 @@ $(STAMP): requirements-dev.lock requirements.txt requirements-dev.txt
 		$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r requirements-dev.lock; }
 	@touch $(STAMP)
 
+# The one file the server serves to developer machines, built from limiter/client/ and the server's pure modules.
 install: $(STAMP)
+	$(BIN)/python limiter/hook_client/build.py
 
 # Re-resolve after editing requirements.txt or requirements-dev.txt. Pins already in the lock files are kept
 # unless a requirement changed; `make lock UPGRADE=1` moves everything to the newest allowed versions.
@@ -35,7 +37,7 @@ _relock:
 	$(BIN)/uv pip compile requirements-dev.txt --generate-hashes --universal --python-version 3.11 \
 		$(if $(UPGRADE),--upgrade) --quiet -c requirements.lock -o requirements-dev.lock
 
-run: $(STAMP)  ## The whole service (web + worker + beat) on SQLite; `make run PORT=8080 HOST=0.0.0.0`
+run: install  ## The whole service (web + worker + beat) on SQLite; `make run PORT=8080 HOST=0.0.0.0`
 	$(BIN)/python manage.py serve --host $(HOST) --port $(PORT)
 
 # Installs one Debian package set only when its command is missing, saying what and why. `apt-get update`
@@ -68,7 +70,7 @@ $(PEERS)/node_modules/.package-lock.json: $(PEERS)/package-lock.json
 peers: $(PEERS)/node_modules/.package-lock.json
 
 # loadgroup: tests sharing a costly session fixture (xdist_group, e.g. the topology) run on one worker.
-test: $(STAMP) browser peers proxy  ## The test suite (SQLite by default; DATABASE_URL / REDIS_URL switch it)
+test: install browser peers proxy  ## The test suite (SQLite by default; DATABASE_URL / REDIS_URL switch it)
 	$(BIN)/python -m pytest $(if $(filter-out 0,$(TEST_WORKERS)),-n $(TEST_WORKERS) --dist loadgroup) $(PYTEST_ARGS)
 
 lint: $(STAMP) typecheck
