@@ -23,6 +23,11 @@ if _in_ci():
     hypothesis_settings.load_profile("ci")
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings_xdist_suffix():
+    """Replaces pytest-django's: config/test_settings.py already names each xdist worker's database."""
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _leave_no_redis_keys_behind():
     yield

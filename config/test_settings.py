@@ -9,8 +9,9 @@ import os
 import secrets
 
 RUN_ID = os.environ.setdefault("GOVERNOR_TEST_RUN", secrets.token_hex(4))
-# pytest-xdist names its workers gw0, gw1, …; each worker also gets its own database (pytest-django suffixes
-# the test database name with the worker id) and its own key prefix, so clearing its cache is safe.
+# pytest-xdist names its workers gw0, gw1, …; each worker gets its own database and key prefix, so clearing
+# its cache or flushing its tables never touches another worker's (the root conftest.py turns off
+# pytest-django's own suffix, which would put `_gw0` after SQLite's `.sqlite3`).
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
 os.environ["REDIS_KEY_PREFIX"] = f"test-{RUN_ID}-{WORKER}:"
 
@@ -25,9 +26,9 @@ REGISTER_RATE_LIMIT = 1000
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # A file, not memory: live-server tests run requests in threads that each need their own connection.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{RUN_ID}.sqlite3")}  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{RUN_ID}-{WORKER}.sqlite3")}  # noqa: F405
 else:
-    DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}_{RUN_ID}"}  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}_{RUN_ID}_{WORKER}"}  # noqa: F405
 
 # Serve admin assets straight from the apps in tests, so pages render fully without collectstatic.
 WHITENOISE_USE_FINDERS = True

@@ -46,7 +46,7 @@ def test_processes_a_run_starts_join_its_database_and_workers_get_their_own_pref
     main_db, main_prefix, _ = _settings_of_a_run(**env)
     worker_db, worker_prefix, _ = _settings_of_a_run(**env, PYTEST_XDIST_WORKER="gw1")
 
-    assert main_db == worker_db == "test_gov_anyone_feedbeef"  # pytest-django adds _gw1 for the worker itself
+    assert (main_db, worker_db) == ("test_gov_anyone_feedbeef_main", "test_gov_anyone_feedbeef_gw1")
     assert main_prefix == "test-feedbeef-main:"
     assert worker_prefix == "test-feedbeef-gw1:"
 
