@@ -13,8 +13,13 @@ from tools.lockfiles import locked, stale
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def _pip(python: Path, *args) -> list:
+    """This environment's pip working on `python`'s environment: a fresh one needs no pip of its own."""
+    return [sys.executable, "-m", "pip", "--python", str(python), *args]
+
+
 def _freeze(python: Path) -> dict[str, str]:
-    out = subprocess.run([python, "-m", "pip", "freeze", "--all"], capture_output=True, text=True, check=True)
+    out = subprocess.run(_pip(python, "freeze", "--all"), capture_output=True, text=True, check=True)
     frozen = {}
     for line in out.stdout.splitlines():
         name, _, version = line.partition("==")
@@ -34,13 +39,11 @@ def test_the_dev_lock_keeps_every_runtime_pin_so_tests_run_what_production_runs(
 
 def test_a_second_install_of_the_lock_gives_the_same_packages_as_make_install(tmp_path):
     """`make install` was the first install (this interpreter); a fresh virtualenv is the second."""
-    venv.create(tmp_path / "second", with_pip=True)
+    venv.create(tmp_path / "second", with_pip=False)
     python = tmp_path / "second" / "bin" / "python"
-    subprocess.run(
-        [python, "-m", "pip", "install", "--quiet", "--require-hashes", "--no-deps", "--no-compile",
-         "-r", ROOT / "requirements.lock"],
-        check=True,
-    )  # fmt: skip
+    lock = ROOT / "requirements.lock"
+    install = _pip(python, "install", "--quiet", "--require-hashes", "--no-deps", "--no-compile", "-r", lock)
+    subprocess.run(install, check=True)
     runtime = locked("requirements.lock")
     first = _freeze(Path(sys.executable))
 
