@@ -24,7 +24,7 @@ STORAGES = {
 }
 REGISTER_RATE_LIMIT = 1000
 
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
     # A file, not memory: live-server tests run requests in threads that each need their own connection.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{RUN_ID}-{WORKER}.sqlite3")}  # noqa: F405
 else:

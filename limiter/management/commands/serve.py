@@ -1,5 +1,6 @@
 """The embedded one-command service: migrate, first admin, then web (daphne) + Celery worker with beat."""
 
+import os
 import secrets
 import signal
 import socket
@@ -12,7 +13,11 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from config.private_files import PRIVATE_UMASK
+
 from ... import services
+
+APP = ["config.asgi:application"]
 
 
 class Command(BaseCommand):
@@ -25,6 +30,8 @@ class Command(BaseCommand):
     def handle(self, *args, host: str, port: int, **options) -> None:
         # Before anything else, so a busy port is the first and only thing the newcomer reads.
         _check_port_free(host, port)
+        # Everything this service and its children create in var/ (database, WAL, queue) is private.
+        os.umask(PRIVATE_UMASK)
         call_command("migrate", interactive=False, verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
         services.team_current()
@@ -32,7 +39,8 @@ class Command(BaseCommand):
         self._first_admin(url)
         processes = [
             subprocess.Popen(  # noqa: S603 - our own interpreter and fixed arguments
-                [sys.executable, "-m", "daphne", "-b", host, "-p", str(port), "config.asgi:application"]
+                # daphne, refusing requests that arrive too slowly or too large (config/embedded_http.py)
+                [sys.executable, "-m", "config.embedded_http", "-b", host, "-p", str(port), *APP]
             ),
             subprocess.Popen(
                 [
