@@ -21,7 +21,7 @@ class BackupError(Exception):
 
 def embedded_database() -> Path:
     db = settings.DATABASES["default"]
-    if db["ENGINE"] != "django.db.backends.sqlite3":
+    if not db["ENGINE"].endswith("sqlite3"):
         raise BackupError(
             "backup and restore copy the embedded SQLite database; this deployment uses PostgreSQL: "
             "use pg_dump and pg_restore (docs/operations.md)."
