@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from config.crypto import digest, new_token, random_code
+from monitoring import eventlog
 
 from . import engine, selectors
 from .errors import InvalidCode, InvalidInput, TooManyAttempts
@@ -57,14 +58,25 @@ def seat_set_status(*, seat: Seat, status: str, by: str, now: datetime | None = 
     """Returns False when the seat already had that status."""
     if status not in engine.STATUSES:
         raise InvalidInput(f"Unknown status {status!r}; use one of {', '.join(engine.STATUSES)}.")
-    changed = Seat.objects.filter(pk=seat.pk).exclude(status=status).update(
-        status=status, status_changed_at=now or timezone.now(), status_changed_by=by[:150]
-    )
+    now = now or timezone.now()
+    with transaction.atomic():
+        before = Seat.objects.filter(pk=seat.pk).values_list("status", flat=True).first()
+        changed = Seat.objects.filter(pk=seat.pk, status=before).exclude(status=status).update(
+            status=status, status_changed_at=now, status_changed_by=by[:150]
+        )
+        if changed:
+            eventlog.record(
+                eventlog.SEAT_STATUS,
+                seat_id=seat.pk,
+                actor=by,
+                at=now,
+                data={"seat": seat.name, "before": before, "after": status},
+            )
     seat.refresh_from_db(fields=["status", "status_changed_at", "status_changed_by"])
     return bool(changed)
 
 
-def rule_add(*, owner: Seat | Team, **fields) -> Rule:
+def rule_add(*, owner: Seat | Team, by: str = "", **fields) -> Rule:
     rule = Rule(**fields)
     if isinstance(owner, Seat):
         rule.seat = owner
@@ -74,28 +86,73 @@ def rule_add(*, owner: Seat | Team, **fields) -> Rule:
         siblings = Rule.objects.filter(seat=rule.seat, team=rule.team).values_list("position", flat=True)
         rule.position = max(siblings, default=-1) + 1
     rule.full_clean()
-    rule.save()
+    with transaction.atomic():
+        rule.save()
+        rules_changed_record(owner=owner, changes=[(None, str(rule))], by=by)
     return rule
+
+
+def rules_changed_record(
+    *, owner: Seat | Team, changes: list[tuple[str | None, str | None]], by: str
+) -> None:
+    """Logs rule edits (before → after as text; None when added or deleted) in the caller's transaction."""
+    is_seat = isinstance(owner, Seat)
+    for before, after in changes:
+        eventlog.record(
+            eventlog.RULE_CHANGED,
+            seat_id=owner.pk if is_seat else None,
+            actor=by,
+            data={"owner": str(owner) if is_seat else "team defaults", "before": before, "after": after},
+        )
+
+
+def team_settings_changed_record(*, changes: dict[str, tuple[object, object]], by: str) -> None:
+    """Logs team setting edits as {field: [before, after]} in the caller's transaction."""
+    if changes:
+        eventlog.record(
+            eventlog.SETTING_CHANGED,
+            actor=by,
+            data={"scope": "team", "changes": {name: [b, a] for name, (b, a) in changes.items()}},
+        )
 
 
 def install_code_issue(*, seat: Seat, by: str = "", now: datetime | None = None) -> str:
     """A new single-use code; only its digest is stored, so this is the one time it can be shown."""
     now = now or timezone.now()
     code = f"CLM-{seat.slug[:8]}-{random_code()}"
-    InstallCode.objects.create(
-        seat=seat,
-        code_hash=digest(code),
-        created_by=by[:150],
-        expires_at=now + timedelta(hours=seat.team.install_code_ttl_hours),
-    )
+    expires_at = now + timedelta(hours=seat.team.install_code_ttl_hours)
+    with transaction.atomic():
+        InstallCode.objects.create(
+            seat=seat, code_hash=digest(code), created_by=by[:150], expires_at=expires_at
+        )
+        eventlog.record(
+            eventlog.INSTALL_CODE_ISSUED,
+            seat_id=seat.pk,
+            actor=by,
+            at=now,
+            data={"seat": seat.name, "expires_at": expires_at.isoformat()},  # never the code itself
+        )
     return code
 
 
-def token_revoke(*, token: HookToken, now: datetime | None = None) -> None:
-    HookToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=now or timezone.now())
+def token_revoke(*, token: HookToken, by: str = "", now: datetime | None = None) -> None:
+    now = now or timezone.now()
+    with transaction.atomic():
+        if HookToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=now):
+            _token_revoked_record(token, by, now, rotated=False)
 
 
-def token_rotate(*, token: HookToken, now: datetime | None = None) -> str:
+def _token_revoked_record(token: HookToken, by: str, now: datetime, *, rotated: bool) -> None:
+    eventlog.record(
+        eventlog.TOKEN_REVOKED,
+        seat_id=token.seat_id,
+        actor=by,
+        at=now,
+        data={"token": token.pk, "device": token.device_id, "rotated": rotated},
+    )
+
+
+def token_rotate(*, token: HookToken, by: str = "", now: datetime | None = None) -> str:
     """Replaces a live token with a new one for the same seat and device; the old one stops working."""
     now = now or timezone.now()
     fresh = new_token()
@@ -103,6 +160,7 @@ def token_rotate(*, token: HookToken, now: datetime | None = None) -> str:
         if not HookToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=now):
             raise InvalidInput("This token was already revoked.")
         HookToken.objects.create(seat_id=token.seat_id, device_id=token.device_id, token_hash=digest(fresh))
+        _token_revoked_record(token, by, now, rotated=True)
     return fresh
 
 
@@ -398,5 +456,7 @@ def prune_old_events(*, now: datetime | None = None) -> int:
         cutoff = now - timedelta(days=team.event_retention_days)
         removed += UsageEvent.objects.filter(seat__team=team, occurred_at__lt=cutoff).delete()[0]
         removed += SessionEvent.objects.filter(seat__team=team, created_at__lt=cutoff).delete()[0]
+    # One deployment has one team (team_current); the log follows its retention.
+    removed += eventlog.prune(retention_days=team_current().event_retention_days, now=now)
     CreditHold.objects.filter(expires_at__lte=now).delete()
     return removed

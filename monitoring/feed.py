@@ -1,0 +1,65 @@
+"""Live feed messages (contracts/hook-api-v1.md §11 plus our own kinds), built from log rows. Pure: no ORM.
+
+Every message names its stream and row id so a browser can resume: `e` the monitoring event log, `s` the
+limiter's session events (prompts allowed and blocked), `u` the limiter's counted turns. The cursor
+`e<id>.s<id>.u<id>` is the highest id seen per stream.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+EVENT, SESSION, USAGE = "e", "s", "u"
+STREAMS = (EVENT, SESSION, USAGE)
+
+
+def _ts(moment: datetime) -> str:
+    return moment.isoformat()
+
+
+def present_event(event) -> dict:
+    """A monitoring Event row as a feed message; seat status changes use the v1 vocabulary's names."""
+    data = event.data or {}
+    message = {
+        "stream": EVENT,
+        "id": event.id,
+        "kind": event.kind,
+        "type": event.kind,
+        "seatId": str(event.seat_id) if event.seat_id else None,
+        "accountId": event.account_id,
+        "actor": event.actor,
+        "data": data,
+        "timestamp": _ts(event.at),
+    }
+    if event.kind == "seat.status":
+        new = data.get("after")
+        message |= {
+            "type": "user_killed" if new == "killed" else "user_status_change",
+            "userId": message["seatId"],
+            "userName": data.get("seat", ""),
+            "oldStatus": data.get("before"),
+            "newStatus": new,
+        }
+    return message
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Highest id seen per stream; `e12.s340.u200` on the wire."""
+
+    event: int = 0
+    session: int = 0
+    usage: int = 0
+
+    def __str__(self) -> str:
+        return f"{EVENT}{self.event}.{SESSION}{self.session}.{USAGE}{self.usage}"
+
+    @classmethod
+    def parse(cls, text: str) -> "Cursor":
+        """Raises ValueError on anything but `e<n>.s<n>.u<n>` (parts in any order, missing parts 0)."""
+        ids = {EVENT: 0, SESSION: 0, USAGE: 0}
+        for part in filter(None, text.strip().split(".")):
+            stream, number = part[:1], part[1:]
+            if stream not in ids or not number.isdigit() or len(number) > 18:
+                raise ValueError(f"bad cursor part {part!r}")
+            ids[stream] = int(number)
+        return cls(ids[EVENT], ids[SESSION], ids[USAGE])
