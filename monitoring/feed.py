@@ -42,6 +42,45 @@ def present_event(event) -> dict:
     return message
 
 
+_ACTIVITY_TYPES = {
+    "session_start": "user_status",
+    "prompt": "user_check",
+    "blocked": "user_blocked",
+    "counted": "user_counted",
+}
+
+
+def present_activity(activity) -> dict:
+    """A limiter HookActivity (a /sync, /check or /count row) as the v1 message of its kind."""
+    message = {
+        "stream": SESSION if activity.stream == "session" else USAGE,
+        "id": activity.id,
+        "kind": f"hook.{activity.kind}",
+        "type": _ACTIVITY_TYPES[activity.kind],
+        "seatId": str(activity.seat_id),
+        "userId": str(activity.seat_id),
+        "userName": activity.seat_name,
+        "model": activity.family,
+        "timestamp": _ts(activity.at),
+    }
+    if activity.kind == "session_start":
+        message["status"] = activity.seat_status
+        if activity.hostname:
+            message["hostname"] = activity.hostname
+    elif activity.kind == "counted":
+        message |= {"creditCost": activity.credit_cost, "sessionId": activity.session_id}
+        message["modelRaw"] = activity.model_raw
+    else:
+        message["projectDir"] = activity.project_dir
+        if activity.kind == "blocked":
+            message["reason"] = activity.reason
+    return message
+
+
+def newest_first(messages: list[dict]) -> list[dict]:
+    return sorted(messages, key=lambda m: m["timestamp"], reverse=True)
+
+
 @dataclass(frozen=True)
 class Cursor:
     """Highest id seen per stream; `e12.s340.u200` on the wire."""
@@ -63,3 +102,10 @@ class Cursor:
                 raise ValueError(f"bad cursor part {part!r}")
             ids[stream] = int(number)
         return cls(ids[EVENT], ids[SESSION], ids[USAGE])
+
+    def advanced(self, messages: list[dict]) -> "Cursor":
+        """This cursor moved past every message given."""
+        top = {EVENT: self.event, SESSION: self.session, USAGE: self.usage}
+        for message in messages:
+            top[message["stream"]] = max(top[message["stream"]], message["id"])
+        return Cursor(top[EVENT], top[SESSION], top[USAGE])
