@@ -35,7 +35,7 @@ class SeatRuleInline(RuleInline):
     fk_name = "seat"
 
 
-class RuleAuditMixin:
+class RuleAuditMixin(admin.ModelAdmin):
     """Logs rule edits made in the inline (who, before → after) inside the admin's own transaction."""
 
     def save_formset(self, request, form, formset, change):
@@ -44,7 +44,7 @@ class RuleAuditMixin:
         existing = [f.instance.pk for f in formset.initial_forms if f.instance.pk]
         before = {rule.pk: str(rule) for rule in Rule.objects.filter(pk__in=existing)}
         super().save_formset(request, form, formset, change)
-        changes = [(None, str(rule)) for rule in formset.new_objects]
+        changes: list[tuple[str | None, str | None]] = [(None, str(rule)) for rule in formset.new_objects]
         changes += [(before.get(rule.pk), str(rule)) for rule, _ in formset.changed_objects]
         changes += [(str(rule), None) for rule in formset.deleted_objects]
         changes = [(b, a) for b, a in changes if b != a]

@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from config.crypto import digest, new_token, random_code
-from monitoring import eventlog
+from monitoring import broadcast, eventlog, feed
 
 from . import engine, selectors
 from .errors import InvalidCode, InvalidInput, TooManyAttempts
@@ -96,13 +96,14 @@ def rules_changed_record(
     *, owner: Seat | Team, changes: list[tuple[str | None, str | None]], by: str
 ) -> None:
     """Logs rule edits (before → after as text; None when added or deleted) in the caller's transaction."""
-    is_seat = isinstance(owner, Seat)
+    seat_id = owner.pk if isinstance(owner, Seat) else None
+    name = str(owner) if isinstance(owner, Seat) else "team defaults"
     for before, after in changes:
         eventlog.record(
             eventlog.RULE_CHANGED,
-            seat_id=owner.pk if is_seat else None,
+            seat_id=seat_id,
             actor=by,
-            data={"owner": str(owner) if is_seat else "team defaults", "before": before, "after": after},
+            data={"owner": name, "before": before, "after": after},
         )
 
 
@@ -259,7 +260,7 @@ def record_sync(
     Seat.objects.filter(pk=seat.pk).update(last_seen_at=now)
     seat.last_seen_at = now
     HookToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    SessionEvent.objects.create(
+    start = SessionEvent.objects.create(
         seat=seat,
         device=device_row,
         kind=SessionEvent.SESSION_START,
@@ -267,7 +268,17 @@ def record_sync(
         family=family,
         created_at=now,
     )
+    _publish_live(lambda: selectors.session_activity(start, seat, device_row.hostname if device_row else ""))
     return family
+
+
+def _publish_live(activity) -> None:
+    """With Redis, dashboards hear of a hook API row after commit; without, the web process tails the log.
+
+    `activity` is a callable so the embedded mode (and the hot path there) pays for no message at all.
+    """
+    if broadcast.crosses_processes():
+        transaction.on_commit(lambda: broadcast.publish(feed.present_activity(activity())))
 
 
 @dataclass(frozen=True)
@@ -339,6 +350,8 @@ def _record_prompt(token, session_id, family, project_dir, prompt_length, decisi
     if not decision.allowed:
         events.append(SessionEvent(kind=SessionEvent.BLOCKED, reason=decision.reason or "", **common))
     SessionEvent.objects.bulk_create(events)
+    if events[-1].pk is not None:  # the id needs RETURNING (PostgreSQL, SQLite 3.35+)
+        _publish_live(lambda: selectors.session_activity(events[-1], token.seat))
 
 
 def _replace_hold(seat, session_id, family, decision, rules, usage, now) -> None:
@@ -440,6 +453,8 @@ def record_count(
         if event_id is None or not UsageEvent.objects.filter(seat=seat, event_id=event_id).exists():
             raise
         duplicate = True
+    if not duplicate:
+        _publish_live(lambda: selectors.usage_activity(event, seat))
     _touch_seat(token, now)
     rules = selectors.effective_rules(seat)
     position = engine.tightest_credit_position(

@@ -142,3 +142,23 @@ def test_a_reconnect_with_since_receives_exactly_the_missed_events(people):
         await socket.disconnect()
 
     async_to_sync(scenario)()
+
+
+def test_prompts_blocks_and_counted_turns_reach_a_connected_dashboard_live(people):
+    seat = services.seat_create(slug="ada", name="Ada")
+    token, _ = services.register(code=services.install_code_issue(seat=seat, by="root"), ip="127.0.0.1")
+    cookie = _cookie(people[roles.READONLY])
+
+    async def scenario():
+        socket = _socket(cookie)
+        await socket.connect(timeout=TIMEOUT)
+        assert (await socket.receive_json_from(timeout=TIMEOUT))["type"] == "connected"
+        await database_sync_to_async(_hook_activity)(seat, token)
+        heard = [(await socket.receive_json_from(timeout=TIMEOUT)) for _ in range(4)]
+        assert [m["type"] for m in heard] == ["user_check", "user_counted", "user_status_change", "user_blocked"]
+        assert heard[1]["creditCost"] == 10 and heard[1]["userName"] == "Ada"
+        assert "paused" in heard[3]["reason"].lower()
+        assert await socket.receive_nothing(timeout=0.5)
+        await socket.disconnect()
+
+    async_to_sync(scenario)()
