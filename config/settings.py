@@ -42,7 +42,7 @@ INSTALLED_APPS = [
     "daphne",
     # Before the admin so its login, "My seat" link and 403 page override the admin's templates.
     "monitoring",
-    "django.contrib.admin",
+    "monitoring.admin_apps.GovernorAdminConfig",  # django.contrib.admin with Governor's site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -67,6 +67,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "monitoring.middleware.IdentityProviderErrorMiddleware",
+    "monitoring.middleware.TeamTimezoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -121,7 +122,9 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            # No read timeout: a consumer's idle blocking read would otherwise hit redis-py 8's default 5 s
+            # socket timeout and drop every quiet dashboard socket (django/channels_redis#422).
+            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": None}]},
         }
     }
     CELERY_BROKER_URL = REDIS_URL

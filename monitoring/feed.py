@@ -109,3 +109,44 @@ class Cursor:
         for message in messages:
             top[message["stream"]] = max(top[message["stream"]], message["id"])
         return Cursor(top[EVENT], top[SESSION], top[USAGE])
+
+
+def _pct(value) -> str:
+    return "?" if value is None else f"{value:g}%"
+
+
+def describe(message: dict) -> str:
+    """One line of plain text for the feed; static/monitoring/dashboard.js mirrors this for live rows."""
+    kind, data, who = message.get("type", ""), message.get("data") or {}, message.get("userName", "")
+    by = f" by {message['actor']}" if message.get("actor") else ""
+    if kind == "user_check":
+        return f"{who}: prompt ({message.get('model')}) in {message.get('projectDir') or '?'}"
+    if kind == "user_blocked":
+        return f"{who}: blocked ({message.get('model')}): {message.get('reason', '')}"
+    if kind == "user_counted":
+        return f"{who}: turn counted ({message.get('model')}, {message.get('creditCost')} credits)"
+    if kind == "user_status":
+        host = f" on {message['hostname']}" if message.get("hostname") else ""
+        return f"{who}: session started ({message.get('model')}){host}"
+    if kind in ("user_status_change", "user_killed"):
+        return f"{who}: {message.get('oldStatus')} → {message.get('newStatus')}{by}"
+    if kind == "rule.changed":
+        before, after = data.get("before") or "(none)", data.get("after") or "(deleted)"
+        return f"Rule of {data.get('owner', '?')}: {before} → {after}{by}"
+    if kind == "setting.changed":
+        changes = ", ".join(f"{k}: {b} → {a}" for k, (b, a) in (data.get("changes") or {}).items())
+        return f"Team settings: {changes}{by}"
+    if kind == "install_code.issued":
+        return f"Install code issued for {data.get('seat', '?')}{by}"
+    if kind == "token.revoked":
+        verb = "rotated" if data.get("rotated") else "revoked"
+        return f"Hook token #{data.get('token')} {verb}{by}"
+    if kind == "poll.result":
+        levels = ", ".join(f"{k} {_pct(v)}" for k, v in (data.get("utilization") or {}).items())
+        detail = f": {levels}" if levels else f": {data.get('error')}" if data.get("error") else ""
+        return f"{data.get('label', '?')}: poll {data.get('outcome')}{detail}"
+    if kind == "credential.state":
+        return f"{data.get('label', '?')}: credential {data.get('before')} → {data.get('after')}"
+    if kind == "window.reset":
+        return f"{data.get('label', '?')}: {data.get('limit_type')} window {data.get('kind')}"
+    return f"{kind}{by}: {data.get('summary') or data.get('title') or ''}".rstrip(": ")

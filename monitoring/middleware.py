@@ -6,6 +6,7 @@ import requests
 from django.conf import settings
 from django.contrib import admin
 from django.shortcuts import render
+from django.utils import timezone
 
 log = logging.getLogger(__name__)
 
@@ -28,3 +29,18 @@ class IdentityProviderErrorMiddleware:
             "local_login": settings.LOCAL_LOGIN_ENABLED,
         }
         return render(request, "monitoring/idp_unreachable.html", context, status=502)
+
+
+class TeamTimezoneMiddleware:
+    """Admin pages show times in the team's zone (team settings), re-read at most once a minute."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not request.path.startswith("/admin/"):
+            return self.get_response(request)
+        from .pages import team_zone
+
+        with timezone.override(team_zone()):
+            return self.get_response(request)

@@ -32,3 +32,20 @@ def feed_after(cursor: Cursor, *, limit: int = 500) -> FeedPage:
     messages.sort(key=lambda m: (m["timestamp"], m["stream"], m["id"]))
     complete = len(events) < limit and not more_sessions and len(turns) < limit
     return FeedPage(messages, cursor.advanced(messages), complete)
+
+
+def recent_feed(*, limit: int = 50) -> tuple[list[dict], Cursor]:
+    """The newest `limit` feed messages (newest first) and the cursor a socket resumes from after them."""
+    heads = feed_heads()
+    # Ids are dense enough that a few times `limit` back holds the newest `limit` rows of each kind shown.
+    start = Cursor(
+        max(heads.event - limit, 0), max(heads.session - 4 * limit, 0), max(heads.usage - limit, 0)
+    )
+    page = feed_after(start, limit=8 * limit)
+    messages = [m for m in page.messages if _at_or_before(m, heads)]
+    return feed.newest_first(messages)[:limit], heads
+
+
+def _at_or_before(message: dict, heads: Cursor) -> bool:
+    top = {feed.EVENT: heads.event, feed.SESSION: heads.session, feed.USAGE: heads.usage}
+    return message["id"] <= top[message["stream"]]
