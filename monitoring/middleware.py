@@ -32,13 +32,14 @@ class IdentityProviderErrorMiddleware:
 
 
 class TeamTimezoneMiddleware:
-    """Admin pages show times in the team's zone (team settings), re-read at most once a minute."""
+    """Admin pages show times in the team's zone (team settings), read once per request."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        if not request.path.startswith("/admin/"):
+        # Signed-in people only: the login pages show no times and must not need the database.
+        if not request.path.startswith("/admin/") or not request.user.is_authenticated:
             return self.get_response(request)
         from .pages import team_zone
 

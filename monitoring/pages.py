@@ -6,7 +6,6 @@ the templates and charts, and never query another app's models. Times are in the
 """
 
 import csv
-import time
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -22,8 +21,6 @@ from limiter import reports as seat_reports
 from . import charts, eventlog, feed, selectors
 from .presenting import account_cards, seat_cards_view
 
-_ZONE_CACHE: dict[str, tuple[float, ZoneInfo]] = {}
-ZONE_TTL = 60.0
 FEED_ROWS = 50
 FEED_KINDS = [
     ("user_check", "prompts"), ("user_blocked", "blocks"), ("user_counted", "turns counted"),
@@ -36,16 +33,13 @@ FEED_KINDS = [
 
 
 def team_zone() -> ZoneInfo:
-    """The team's zone, re-read at most once a minute per process (a settings change shows within that)."""
-    cached = _ZONE_CACHE.get("team")
-    if cached is None or cached[0] < time.monotonic():
-        cached = (time.monotonic() + ZONE_TTL, seat_reports.team().tz)
-        _ZONE_CACHE["team"] = cached
-    return cached[1]
+    """The team's zone, read once per admin request (one single-row query) so a change shows at once."""
+    return seat_reports.team().tz
 
 
 def team_zone_name() -> str:
-    return str(team_zone())
+    """The zone admin pages render in: TeamTimezoneMiddleware activated the team's for this request."""
+    return timezone.get_current_timezone_name()
 
 
 def _context(request: HttpRequest, site, title: str, **extra) -> dict:
@@ -167,7 +161,7 @@ def _range(request: HttpRequest, default_days: int = 14) -> tuple[date, date]:
 
 
 def _bounds(start: date, end: date) -> tuple[datetime, datetime]:
-    zone = team_zone()
+    zone = timezone.get_current_timezone()
     return (
         datetime.combine(start, datetime.min.time(), zone),
         datetime.combine(end + timedelta(days=1), datetime.min.time(), zone),
