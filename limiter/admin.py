@@ -10,7 +10,7 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from . import selectors, services
+from . import counters, selectors, services
 from .hook_client import install_command, server_url
 from .models import Device, HookToken, Rule, Seat, SessionEvent, Team, UsageEvent
 
@@ -239,6 +239,9 @@ class TeamAdmin(RuleAuditMixin, admin.ModelAdmin):
         if before:
             changes = {name: (before[name], getattr(obj, name)) for name in fields}
             services.team_settings_changed_record(changes=changes, by=request.user.get_username())
+        if change and "timezone" in form.changed_data:
+            # Counters are per local day: a new zone regroups them (checks read the rows meanwhile).
+            counters.rebuild(obj)
 
     def has_delete_permission(self, request, obj=None):
         return False

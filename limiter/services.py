@@ -2,7 +2,7 @@
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -13,7 +13,7 @@ from config import attempts
 from config.crypto import digest, new_token, random_code
 from monitoring import broadcast, eventlog, feed
 
-from . import engine, selectors
+from . import counters, engine, selectors
 from .errors import InvalidCode, InvalidInput, TooManyAttempts
 from .families import normalize_family
 from .models import (
@@ -27,6 +27,7 @@ from .models import (
     Team,
     UsageEvent,
 )
+from .windows import local_instant
 
 TOUCH_INTERVAL = timedelta(seconds=60)
 REPLAY_HORIZON = timedelta(days=7)
@@ -433,6 +434,7 @@ def record_count(
     try:
         with transaction.atomic():
             event.save(force_insert=True)
+            counters.add_turn(event, team)
             if session_id:
                 CreditHold.objects.filter(seat=seat, session_id=session_id).delete()
             SessionEvent.objects.create(
@@ -463,7 +465,11 @@ def prune_old_events(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     removed = 0
     for team in Team.objects.all():
-        cutoff = now - timedelta(days=team.event_retention_days)
+        # Whole local days go, so the usage counters of the days kept still equal their rows.
+        first_kept = counters.window_day(now - timedelta(days=team.event_retention_days), team.tz)
+        cutoff = local_instant(first_kept, time(0), team.tz)
+        if team.counters_timezone == team.timezone:
+            counters.prune_before(team, first_kept)
         removed += UsageEvent.objects.filter(seat__team=team, occurred_at__lt=cutoff).delete()[0]
         removed += SessionEvent.objects.filter(seat__team=team, created_at__lt=cutoff).delete()[0]
     # One deployment has one team (team_current); the log follows its retention.

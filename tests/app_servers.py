@@ -6,6 +6,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 from django.conf import settings
@@ -55,13 +56,17 @@ class AppServer:
         self.proc = subprocess.Popen(
             self._command(), cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
         )
-        deadline = time.monotonic() + 60
+        # Ready when the app itself answers: gunicorn listens before its worker has loaded Django.
+        deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             assert self.proc.poll() is None, self.log_path.read_text()
-            with socket.socket() as probe:
-                if probe.connect_ex(("127.0.0.1", self.port)) == 0:
-                    return self
-            time.sleep(0.1)
+            try:
+                health = f"http://127.0.0.1:{self.port}/api/v1/health"
+                with urllib.request.urlopen(health, timeout=10) as reply:
+                    if reply.status == 200:
+                        return self
+            except OSError:
+                time.sleep(0.2)
         raise AssertionError(f"{self.kind} did not start: {self.log_path.read_text()}")
 
     def stop(self) -> None:
@@ -75,7 +80,7 @@ class AppServer:
             self.proc = None
 
 
-def raw_exchange(port: int, request: bytes, *, pause_after: float = 0.0, timeout: float = 15.0) -> bytes:
+def raw_exchange(port: int, request: bytes, *, pause_after: float = 0.0, timeout: float = 60.0) -> bytes:
     """Sends bytes as they are (no HTTP library tidies them) and reads until the server answers or closes."""
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
         sock.sendall(request)

@@ -32,12 +32,13 @@ def test_embedded_mode_keeps_its_database_wal_and_var_private(tmp_path):
     var.mkdir(mode=0o755)
     var.chmod(0o755)  # as an older version (or a generous umask) left it
     port = refused_port()
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    # The embedded default: no PostgreSQL, no Redis, keys generated into var/.
+    outside = ("DATABASE_URL", "REDIS_URL", "FERNET_KEYS", "SECRET_KEY")
+    env = {k: v for k, v in os.environ.items() if k not in outside}
     env |= {
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "GOVERNOR_VAR_DIR": str(var),
         "STATIC_ROOT": str(tmp_path / "static"),
-        "FERNET_KEYS": "",
     }
     log = tmp_path / "serve.log"
     with open(log, "wb") as out:
@@ -53,6 +54,6 @@ def test_embedded_mode_keeps_its_database_wal_and_var_private(tmp_path):
             proc.send_signal(signal.SIGTERM)
             proc.wait(timeout=60)
     assert stat.S_IMODE(var.stat().st_mode) == 0o700
-    assert {"governor.sqlite3", "governor.sqlite3-wal", "secret_key"} <= set(found), found
+    assert {"governor.sqlite3", "governor.sqlite3-wal", "secret_key", "fernet_key"} <= set(found), found
     exposed = {name: oct(mode) for name, mode in found.items() if mode & 0o077}
     assert not exposed, f"readable by others: {exposed}"

@@ -46,12 +46,17 @@ def read_body(request) -> bytes:
         raw = request.body
     except RequestDataTooBig as exc:
         raise BodyTooLarge() from exc
+    except exceptions.APIException:
+        raise
     except (UnreadablePostError, OSError, ValueError) as exc:
         raise UnreadableBody() from exc
     except Exception as exc:
         # The app server's own parse errors (gunicorn's invalid chunk size, say): the client's fault, a 400.
         raise UnreadableBody() from exc
-    if len(raw) != int(length or 0):
-        # The client promised more than it sent and hung up (or sent a body it did not announce).
+    if len(raw) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
+        # An ASGI server may decode a chunked body and drop its Transfer-Encoding: still capped.
+        raise BodyTooLarge()
+    if length and len(raw) != int(length):
+        # The client promised more than it sent and hung up.
         raise UnreadableBody()
     return raw
