@@ -48,7 +48,7 @@ INSTALLED_APPS = [
     "daphne",
     # Before the admin so its login, "My seat" link and 403 page override the admin's templates.
     "monitoring",
-    "django.contrib.admin",
+    "monitoring.admin_apps.GovernorAdminConfig",  # django.contrib.admin with Governor's site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -76,6 +76,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "monitoring.middleware.IdentityProviderErrorMiddleware",
+    "monitoring.middleware.TeamTimezoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -152,7 +153,12 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": f"{REDIS_KEY_PREFIX}asgi"},
+            # No read timeout: a consumer's idle blocking read would otherwise hit redis-py 8's default 5 s
+            # socket timeout and drop every quiet dashboard socket (django/channels_redis#422).
+            "CONFIG": {
+                "hosts": [{"address": REDIS_URL, "socket_timeout": None}],
+                "prefix": f"{REDIS_KEY_PREFIX}asgi",
+            },
         }
     }
     CELERY_BROKER_URL = REDIS_URL
