@@ -229,32 +229,59 @@ def decide_check(
     ip: str | None,
     now: datetime,
 ) -> CheckOutcome:
-    """Before a prompt: allow or deny, reserve credits for an allowed turn. Never counts."""
+    """Before a prompt: allow or deny, and reserve the admitted turn against every count cap. Never counts."""
     seat, team = token.seat, token.seat.team
     family = family_of(team, model)
     rules = selectors.effective_rules(seat)
-    usage = selectors.seat_usage(seat, now=now, rules=rules, exclude_session=session_id or None)
+    _touch_seat(token, now)
+    _touch_device(token, ip, now)
+    # The v1 PreToolUse recheck carries neither session nor prompt: a probe, not a prompt.
+    if not session_id and prompt_length is None:
+        return _decide(seat, rules, family, now, exclude_session=None)
+    reserve = engine.reserves(rules, family, engine.credit_cost(family, team.credit_weights))
+    with transaction.atomic():
+        _relax_durability()
+        if reserve:
+            _lock_seat(seat)
+        # Decided inside the transaction that writes the hold: with the seat locked, the next session's
+        # check waits for this hold and sees it, so parallel sessions cannot all take the last turn.
+        outcome = _decide(seat, rules, family, now, exclude_session=session_id or None)
+        decision, usage = outcome.decision, outcome.usage
+        if session_id or (reserve and decision.allowed):
+            _replace_hold(seat, session_id or _anonymous_session(), family, decision, reserve, now)
+        _record_prompt(token, session_id, family, project_dir, prompt_length, decision, now)
+    return CheckOutcome(decision, rules, usage)
+
+
+def _decide(seat, rules, family, now, *, exclude_session) -> CheckOutcome:
+    usage = selectors.seat_usage(seat, now=now, rules=rules, exclude_session=exclude_session)
     decision = engine.evaluate(
         status=seat.status,
         seat_name=seat.name,
         rules=rules,
         family=family,
         usage=usage,
-        weights=team.credit_weights,
-        tz=team.tz,
+        weights=seat.team.credit_weights,
+        tz=seat.team.tz,
         now=now,
     )
-    _touch_seat(token, now)
-    _touch_device(token, ip, now)
-    # The v1 PreToolUse recheck carries neither session nor prompt: a probe, not a prompt.
-    if not session_id and prompt_length is None:
-        return CheckOutcome(decision, rules, usage)
-    with transaction.atomic():
-        _relax_durability()
-        if session_id:
-            _replace_hold(seat, session_id, family, decision, rules, usage, now)
-        _record_prompt(token, session_id, family, project_dir, prompt_length, decision, now)
     return CheckOutcome(decision, rules, usage)
+
+
+def _lock_seat(seat: Seat) -> None:
+    """Serialises admissions of one seat. SQLite needs no row lock: every transaction there begins
+    IMMEDIATE (settings), which already admits one writer at a time."""
+    if connection.features.has_select_for_update:
+        list(Seat.objects.select_for_update().filter(pk=seat.pk).values_list("pk", flat=True))
+
+
+# A prompt checked without a session id still reserves, under a key of its own (Claude Code's session ids
+# are UUIDs, never this prefix); a count without a session id consumes the oldest such hold.
+ANONYMOUS_SESSION = "no-session:"
+
+
+def _anonymous_session() -> str:
+    return f"{ANONYMOUS_SESSION}{uuid.uuid4().hex}"
 
 
 def _relax_durability() -> None:
@@ -283,15 +310,15 @@ def _record_prompt(token, session_id, family, project_dir, prompt_length, decisi
     SessionEvent.objects.bulk_create(events)
 
 
-def _replace_hold(seat, session_id, family, decision, rules, usage, now) -> None:
-    """One open hold per session: an admitted prompt reserves its cost, replacing the session's last one."""
-    cost = engine.credit_cost(family, seat.team.credit_weights)
-    if decision.allowed and cost > 0 and engine.credit_positions(rules, usage):
+def _replace_hold(seat, session_id, family, decision, reserve, now) -> None:
+    """One open hold per session: an admitted prompt reserves its turn and its price, replacing the
+    session's last hold (that turn ended without a count, e.g. the user interrupted it)."""
+    if decision.allowed and reserve:
         hold = CreditHold(
             seat=seat,
             session_id=session_id,
             family=family,
-            cost=cost,
+            cost=engine.credit_cost(family, seat.team.credit_weights),
             created_at=now,
             expires_at=now + timedelta(seconds=seat.team.hold_ttl_seconds),
         )
@@ -303,6 +330,23 @@ def _replace_hold(seat, session_id, family, decision, rules, usage, now) -> None
         )
     else:
         CreditHold.objects.filter(seat=seat, session_id=session_id).delete()
+
+
+def _take_hold(seat: Seat, session_id: str, now: datetime) -> CreditHold | None:
+    """Consumes the hold that admitted this turn: the session's own, or for a count without a session
+    the oldest hold of a check that had none. Returns it so the count can be placed at its admission."""
+    holds = CreditHold.objects.filter(seat=seat, expires_at__gt=now)
+    if session_id:
+        holds = holds.filter(session_id=session_id)
+    else:
+        holds = holds.filter(session_id__startswith=ANONYMOUS_SESSION).order_by("created_at")
+    hold = holds.first()
+    if session_id:
+        # Expired or not, the session's hold is spent by its count.
+        CreditHold.objects.filter(seat=seat, session_id=session_id).delete()
+    elif hold is not None:
+        CreditHold.objects.filter(pk=hold.pk).delete()
+    return hold
 
 
 @dataclass(frozen=True)
@@ -367,8 +411,7 @@ def record_count(
     try:
         with transaction.atomic():
             event.save(force_insert=True)
-            if session_id:
-                CreditHold.objects.filter(seat=seat, session_id=session_id).delete()
+            _take_hold(seat, session_id, now)
             SessionEvent.objects.create(
                 seat=seat,
                 device_id=token.device_id,
