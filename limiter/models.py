@@ -282,6 +282,10 @@ class HookToken(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
+    # The latest span in which this machine did not reach the server: only offline turns replayed with a
+    # time inside it keep that time (hook API contract §3.4, placement).
+    silent_from = models.DateTimeField(null=True, blank=True, editable=False)
+    silent_until = models.DateTimeField(null=True, blank=True, editable=False)
 
     def __str__(self) -> str:
         return f"token {self.pk} of {self.seat.slug}"

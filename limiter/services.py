@@ -28,6 +28,8 @@ from .models import (
 )
 
 TOUCH_INTERVAL = timedelta(seconds=60)
+# A gap this long between calls of one machine is a silence the server can vouch for.
+SILENCE_MIN = 2 * TOUCH_INTERVAL
 REPLAY_HORIZON = timedelta(days=7)
 
 
@@ -161,9 +163,25 @@ def _touch_seat(token: HookToken, now: datetime) -> None:
             Q(last_seen_at__isnull=True) | Q(last_seen_at__lte=now - TOUCH_INTERVAL)
         ).update(last_seen_at=now)
         seat.last_seen_at = now
-    if _stale(token.last_used_at, now):
-        HookToken.objects.filter(pk=token.pk).update(last_used_at=now)
-        token.last_used_at = now
+    _heard_from(token, now)
+
+
+def _heard_from(token: HookToken, now: datetime) -> None:
+    """Notes that this machine reached us and, after a gap, the span in which it did not.
+
+    `last_used_at` is written at most once a minute, so the machine's real last call before the gap was
+    earlier than `last_used_at + TOUCH_INTERVAL`: the span recorded starts there and is wholly silence.
+    Only turns claimed inside that span may be placed in the past (see `placement`).
+    """
+    if not _stale(token.last_used_at, now):
+        return
+    last = token.last_used_at or token.created_at
+    fields: dict[str, datetime] = {"last_used_at": now}
+    if last is not None and now - last >= SILENCE_MIN:
+        fields.update(silent_from=last + TOUCH_INTERVAL, silent_until=now)
+    HookToken.objects.filter(pk=token.pk).update(**fields)
+    for name, value in fields.items():
+        setattr(token, name, value)
 
 
 def _touch_device(token: HookToken, ip: str | None, now: datetime) -> None:
@@ -200,7 +218,7 @@ def record_sync(
             token.device = device_row
     Seat.objects.filter(pk=seat.pk).update(last_seen_at=now)
     seat.last_seen_at = now
-    HookToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    _heard_from(token, now)
     SessionEvent.objects.create(
         seat=seat,
         device=device_row,
@@ -363,15 +381,28 @@ class CountOutcome:
     new_balance: int | None
 
 
-def placement(*, received_at: datetime, client_time: datetime | None, has_event_id: bool) -> datetime:
-    """When a counted turn happened: receipt time, unless a replay names a time in the last 7 days."""
-    if not has_event_id or client_time is None:
+def placement(
+    *,
+    received_at: datetime,
+    client_time: datetime | None,
+    has_event_id: bool,
+    admitted_at: datetime | None = None,
+    silence: tuple[datetime, datetime] | None = None,
+) -> datetime:
+    """When a counted turn happened, by what the server itself saw, never by the client's word alone.
+
+    A turn a /check admitted (its hold) happened at that check. A replay (event_id) may name an earlier
+    time only inside the latest span in which the server heard nothing from that machine, which is when
+    a genuinely offline turn ran, and within 7 days. Anything else happened when the count arrived.
+    """
+    if admitted_at is not None:
+        return min(admitted_at, received_at)
+    if not has_event_id or client_time is None or silence is None:
         return received_at
-    if client_time > received_at:
-        return received_at
-    if client_time < received_at - REPLAY_HORIZON:
-        return received_at
-    return client_time
+    start, end = silence
+    if start <= client_time <= min(end, received_at) and client_time >= received_at - REPLAY_HORIZON:
+        return client_time
+    return received_at
 
 
 def record_count(
@@ -390,13 +421,15 @@ def record_count(
     seat, team = token.seat, token.seat.team
     family = family_of(team, model)
     cost = engine.credit_cost(family, team.credit_weights)
+    # First, so that a replay arriving as the first call after an outage finds that outage recorded.
+    _touch_seat(token, now)
+    silence = (token.silent_from, token.silent_until) if token.silent_from and token.silent_until else None
     event = UsageEvent(
         seat=seat,
         device_id=token.device_id,
         family=family,
         model_raw=model[:255],
         credit_cost=cost,
-        occurred_at=placement(received_at=now, client_time=client_time, has_event_id=event_id is not None),
         received_at=now,
         client_timestamp=client_timestamp[:64],
         event_id=event_id,
@@ -410,8 +443,15 @@ def record_count(
     duplicate = False
     try:
         with transaction.atomic():
+            hold = _take_hold(seat, session_id, now)
+            event.occurred_at = placement(
+                received_at=now,
+                client_time=client_time,
+                has_event_id=event_id is not None,
+                admitted_at=hold.created_at if hold else None,
+                silence=silence,
+            )
             event.save(force_insert=True)
-            _take_hold(seat, session_id, now)
             SessionEvent.objects.create(
                 seat=seat,
                 device_id=token.device_id,
@@ -425,7 +465,6 @@ def record_count(
         if event_id is None or not UsageEvent.objects.filter(seat=seat, event_id=event_id).exists():
             raise
         duplicate = True
-    _touch_seat(token, now)
     rules = selectors.effective_rules(seat)
     position = engine.tightest_credit_position(
         rules, selectors.seat_usage(seat, now=now, rules=rules, exclude_session=None)
