@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.deps-stamp
 
-.PHONY: install browser peers run test lint migrations-check bench bench-accounts ci clean
+.PHONY: install browser peers run test lint typecheck migrations-check bench bench-accounts ci clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,8 +37,11 @@ peers: $(PEERS)/node_modules/.package-lock.json
 test: $(STAMP) browser peers  ## The test suite (SQLite by default; DATABASE_URL / REDIS_URL switch it)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-lint: $(STAMP)
+lint: $(STAMP) typecheck
 	$(BIN)/ruff check .
+
+typecheck: $(STAMP)  ## mypy with the Django and DRF plugins over the product's apps (settings in pyproject.toml)
+	$(BIN)/mypy
 
 migrations-check: $(STAMP)
 	$(BIN)/python manage.py makemigrations --check --dry-run

@@ -60,7 +60,8 @@ class ClaudeAccountForm(forms.ModelForm):
             self.fields["new_credential"].required = True
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         raw = cleaned.get("new_credential")
         source = cleaned.get("source") or self.instance.source
         if raw and source:
@@ -215,7 +216,8 @@ class AccountSettingsForm(forms.ModelForm):
         ]
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         interval = cleaned.get("poll_interval_seconds")
         minimum = settings.ACCOUNTS_MIN_POLL_INTERVAL_SECONDS
         if interval is not None and interval < minimum:

@@ -9,6 +9,8 @@ from datetime import UTC, date, datetime, timedelta
 import httpx
 from django.conf import settings
 
+from .parsing import member
+
 OAUTH_BETA = "oauth-2025-04-20"
 ANTHROPIC_VERSION = "2023-06-01"
 _BROWSER_UA = (
@@ -86,7 +88,7 @@ def classify(response: httpx.Response) -> UpstreamError | None:
         return None
     error = _error_body(response)
     message = str(error.get("message") or "")[:200]
-    details = error.get("details") if isinstance(error.get("details"), dict) else {}
+    details = member(error, "details", dict, {})
     if status in (401, 403) and (
         details.get("error_code") == "account_session_invalid" or error.get("type") == "authentication_error"
     ):

@@ -11,7 +11,7 @@ from .client import ClaudeClient, UpstreamError
 from .credentials import OAuthTokens, load_oauth
 from .forecast import month_projection
 from .models import ClaudeAccount, Source
-from .parsing import plan_from_org, plan_from_profile
+from .parsing import member, plan_from_org, plan_from_profile
 
 REFRESH_MARGIN = timedelta(minutes=5)
 
@@ -51,7 +51,7 @@ def _resolve_org(client: ClaudeClient, session_key: str) -> tuple[str, dict]:
 
 def _cookie(account: ClaudeAccount, client: ClaudeClient) -> Fetched:
     key = account.credential
-    org, profile = account.org_uuid, {}
+    org, profile = account.org_uuid, dict[str, str]()
     if not org:
         org, profile = _resolve_org(client, key)
     try:
@@ -97,8 +97,8 @@ def _oauth_profile(client: ClaudeClient, access_token: str) -> dict:
         body = client.oauth_profile(access_token)
     except UpstreamError:
         return {}  # usage worked; a missing profile is not worth failing the poll
-    person = body.get("account") if isinstance(body.get("account"), dict) else {}
-    org = body.get("organization") if isinstance(body.get("organization"), dict) else {}
+    person = member(body, "account", dict, {})
+    org = member(body, "organization", dict, {})
     profile = {
         "account_name": str(person.get("display_name") or person.get("full_name") or "")[:200],
         "account_email": str(person.get("email") or "")[:254],
@@ -140,7 +140,7 @@ def _admin(account: ClaudeAccount, client: ClaudeClient) -> Fetched:
             if not isinstance(item, dict):
                 continue
             items.append(item)
-            actor = item.get("actor") if isinstance(item.get("actor"), dict) else {}
+            actor = member(item, "actor", dict, {})
             who = actor.get("email_address") or actor.get("api_key_name") or "unknown"
             for model in item.get("model_breakdown") or []:
                 cost = model.get("estimated_cost") if isinstance(model, dict) else None

@@ -108,6 +108,7 @@ def forecast(
         return Forecast(limit_type, None, resets_at, None, None, None, None)
     current_pace = pace(utilization, resets_at, window_hours, now)
     slope = burn_rate(history, now)
+    will_last: bool | None
     if slope is not None:
         eta = eta_to(100, utilization, slope, now)
         will_last = utilization < 100 and (eta is None or resets_at is None or eta >= resets_at)

@@ -4,6 +4,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
+from typing import Any, TypeVar
 
 
 class PayloadError(ValueError):
@@ -36,6 +37,15 @@ class ParsedUsage:
     spend_used: Decimal | None = None
     spend_limit: Decimal | None = None
     spend_currency: str = ""
+
+
+T = TypeVar("T")
+
+
+def member(container: Any, key: str, kind: type[T], default: T) -> T:
+    """`container[key]` when the upstream JSON gave it the expected type, else `default`."""
+    value = container.get(key) if isinstance(container, dict) else None
+    return value if isinstance(value, kind) else default
 
 
 def percent(value) -> float | None:
@@ -100,8 +110,7 @@ def _from_limits(items) -> dict[str, Reading]:
         elif kind == "weekly_all":
             limit_type, label, hours = "weekly", "weekly", WEEK_HOURS
         elif kind == "weekly_scoped":
-            scope = item.get("scope") if isinstance(item.get("scope"), dict) else {}
-            model = scope.get("model") if isinstance(scope.get("model"), dict) else {}
+            model = member(member(item, "scope", dict, {}), "model", dict, {})
             name = model.get("display_name") or model.get("id")
             if not isinstance(name, str) or not name.strip():
                 continue
@@ -110,7 +119,7 @@ def _from_limits(items) -> dict[str, Reading]:
             limit_type, label, hours = "spend", "spend", None
         else:
             continue
-        severity = item.get("severity") if isinstance(item.get("severity"), str) else ""
+        severity = member(item, "severity", str, "")
         is_active = item.get("is_active") if isinstance(item.get("is_active"), bool) else None
         found[limit_type] = Reading(
             limit_type,
@@ -164,8 +173,8 @@ def parse_usage(payload) -> ParsedUsage:
 def _parse_money(payload: dict, parsed: ParsedUsage) -> None:
     spend = payload.get("spend")
     if isinstance(spend, dict):
-        used = spend.get("used") if isinstance(spend.get("used"), dict) else {}
-        limit = spend.get("limit") if isinstance(spend.get("limit"), dict) else {}
+        used = member(spend, "used", dict, {})
+        limit = member(spend, "limit", dict, {})
         parsed.spend_used = _minor(used.get("amount_minor"), used.get("exponent", 2)) if used else None
         parsed.spend_limit = _minor(limit.get("amount_minor"), limit.get("exponent", 2)) if limit else None
         parsed.spend_currency = str(used.get("currency") or limit.get("currency") or "")[:8]
@@ -196,8 +205,8 @@ def plan_from_profile(organization_type: str | None, rate_limit_tier: str | None
 
 def plan_from_org(org: dict) -> str:
     """Plan from a claude.ai organizations entry (contract §2.3)."""
-    capabilities = org.get("capabilities") if isinstance(org.get("capabilities"), list) else []
-    tier = org.get("rate_limit_tier") if isinstance(org.get("rate_limit_tier"), str) else ""
+    capabilities = member(org, "capabilities", list, [])
+    tier = member(org, "rate_limit_tier", str, "")
     if "claude_max" in capabilities:
         return "Max 20x" if tier.endswith("20x") else "Max 5x"
     if "claude_pro" in capabilities:

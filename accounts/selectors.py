@@ -103,5 +103,5 @@ def most_headroom() -> Headroom | None:
 
 
 def soonest_reset(now: datetime) -> Headroom | None:
-    upcoming = [h for h in fleet_overview() if h.soonest_reset is not None and h.soonest_reset > now]
-    return min(upcoming, key=lambda h: h.soonest_reset) if upcoming else None
+    upcoming = [(h.soonest_reset, h) for h in fleet_overview() if h.soonest_reset and h.soonest_reset > now]
+    return min(upcoming, key=lambda pair: pair[0])[1] if upcoming else None

@@ -393,6 +393,7 @@ def _record_failure(
             ClaudeAccount.objects.filter(pk=account_id).update(lease_until=None, lease_owner="")
             return PollResult(account_id, account.state, error)
         failures = account.consecutive_failures + 1
+        wait: float
         if kind in _PAUSING:
             next_poll = None
         elif kind == State.RATE_LIMITED:
@@ -444,7 +445,7 @@ def accounts_poll_due(*, now: datetime | None = None) -> list[PollResult]:
         return []
     runtime = AccountSettings.load()
     with ThreadPoolExecutor(max_workers=min(settings.ACCOUNTS_POLL_CONCURRENCY, len(preloaded))) as pool:
-        return list(pool.map(lambda item: _poll_in_thread(*item, runtime), preloaded.items()))
+        return list(pool.map(lambda item: _poll_in_thread(item[0], item[1], runtime), preloaded.items()))
 
 
 def _poll_in_thread(account_id: int, account: ClaudeAccount | None, runtime: AccountSettings) -> PollResult:

@@ -1,5 +1,7 @@
 """The management UI for seats, rules, tokens and team settings. Actions call services."""
 
+from typing import Protocol
+
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
@@ -63,6 +65,12 @@ class TokenInline(ReadOnlyInline):
     verbose_name = "hook token"
 
 
+class ListedSeat(Protocol):
+    """A seat on the changelist page, carrying the overview the page loaded for it."""
+
+    overview: selectors.SeatOverview
+
+
 class OverviewChangeList(ChangeList):
     """Loads today's usage and credit balances for the whole page in a few queries."""
 
@@ -101,14 +109,14 @@ class SeatAdmin(admin.ModelAdmin):
         )
 
     @admin.display(description="prompts today")
-    def usage_today(self, seat: Seat):
+    def usage_today(self, seat: ListedSeat):
         today = seat.overview.today
         if not today:
             return "—"
         return ", ".join(f"{family} {count}" for family, count in sorted(today.items()))
 
     @admin.display(description="credits left")
-    def credits(self, seat: Seat):
+    def credits(self, seat: ListedSeat):
         overview = seat.overview
         if overview.credit_budget is None:
             return "no budget"

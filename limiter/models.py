@@ -190,8 +190,10 @@ class Rule(models.Model):
         return result
 
     def _bump_owner_version(self) -> None:
-        owner = Seat.objects.filter(pk=self.seat_id) if self.seat_id else Team.objects.filter(pk=self.team_id)
-        owner.update(rules_version=models.F("rules_version") + 1)
+        if self.seat_id is not None:
+            Seat.objects.filter(pk=self.seat_id).update(rules_version=models.F("rules_version") + 1)
+        elif self.team_id is not None:
+            Team.objects.filter(pk=self.team_id).update(rules_version=models.F("rules_version") + 1)
 
     def clean(self) -> None:
         errors: dict[str, str] = {}

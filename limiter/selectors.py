@@ -3,6 +3,7 @@
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from uuid import UUID
 
 from django.db import connection
 from django.db.models import Count, Q, Sum
@@ -77,7 +78,9 @@ def _aggregated_usage(
         cursor.execute(sql, [*bound, *seats, floor])
         rows = cursor.fetchall()
     by_db_key = {seat_field.get_db_prep_value(pk, connection): pk for pk in seat_ids}
-    result = {pk: ({w: {} for w in windows}, dict.fromkeys(windows, 0)) for pk in seat_ids}
+    result: dict[object, tuple[dict[str, dict[str, int]], dict[str, int]]] = {
+        pk: ({w: {} for w in windows}, dict.fromkeys(windows, 0)) for pk in seat_ids
+    }
     for seat_key, family, *sums in rows:
         counts, credits = result[by_db_key.get(seat_key, seat_key)]
         for index, window in enumerate(windows):
@@ -168,7 +171,7 @@ def seat_overview(seat: Seat, *, now: datetime) -> SeatOverview:
     return seats_overview([seat], now=now)[seat.pk]
 
 
-def seats_overview(seats: list[Seat], *, now: datetime) -> dict[object, SeatOverview]:
+def seats_overview(seats: list[Seat], *, now: datetime) -> dict[UUID, SeatOverview]:
     """Today's turns per family and the credit position of many seats in a fixed number of queries."""
     if not seats:
         return {}

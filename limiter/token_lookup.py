@@ -6,6 +6,7 @@ through the same converters the ORM applies, and rows become ordinary model inst
 """
 
 from functools import cache
+from typing import cast
 
 from django.db import connection
 
@@ -20,7 +21,7 @@ def _plan(vendor: str) -> tuple[str, tuple]:
     columns, layout = [], []
     for model, alias in _JOINED:
         fields = model._meta.concrete_fields
-        columns += [f"{alias}.{quote(f.column)}" for f in fields]
+        columns += [f"{alias}.{quote(cast(str, f.column))}" for f in fields]
         converters = []
         for field in fields:
             col = field.get_col(alias)
@@ -45,7 +46,8 @@ def token_holder(token_hash: str) -> HookToken | None:
         row = cursor.fetchone()
     if row is None:
         return None
-    instances, offset = [], 0
+    instances: list = []
+    offset = 0
     for model, names, converters in layout:
         values = list(row[offset : offset + len(names)])
         offset += len(names)

@@ -60,7 +60,7 @@ def _view_permissions() -> list[Permission]:
     wanted = []
     for model in apps.get_models():
         opts = model._meta
-        if "view" in opts.default_permissions and not is_secret_model(opts.app_label, opts.model_name):
+        if "view" in opts.default_permissions and not is_secret_model(opts.app_label, opts.model_name or ""):
             wanted.append((opts.app_label, get_permission_codename("view", opts)))
     by_key = {
         (p.content_type.app_label, p.codename): p
@@ -70,7 +70,7 @@ def _view_permissions() -> list[Permission]:
 
 
 def _named_permissions(names: Iterable[str]) -> list[Permission]:
-    found = []
+    found: list[Permission] = []
     for name in names:
         app_label, codename = name.split(".", 1)
         found += Permission.objects.filter(content_type__app_label=app_label, codename=codename)

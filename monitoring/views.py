@@ -11,6 +11,7 @@ from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth.views import LoginView
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -23,7 +24,8 @@ from limiter.hook_client import install_command, server_url
 
 def oidc_provider_id() -> str | None:
     """The configured OpenID Connect provider, read per request so tests and reloads see the current one."""
-    configured = settings.SOCIALACCOUNT_PROVIDERS.get("openid_connect", {}).get("APPS", [])
+    providers: dict[str, dict] = settings.SOCIALACCOUNT_PROVIDERS
+    configured = providers.get("openid_connect", {}).get("APPS", [])
     return configured[0]["provider_id"] if configured else None
 
 
@@ -44,7 +46,7 @@ def refused(request: HttpRequest) -> HttpResponse:
     return render(request, "monitoring/refused.html", context, status=403)
 
 
-def admin_login(request: HttpRequest) -> HttpResponse:
+def admin_login(request: HttpRequest) -> HttpResponseBase:
     """Stands in for the admin's login page: sends people to the IdP; password form only without one."""
     user = request.user
     if user.is_authenticated and not (user.is_active and user.is_staff):
@@ -90,7 +92,7 @@ class BreakGlassLoginView(LoginView):
         return super().form_invalid(form)
 
 
-def local_login(request: HttpRequest) -> HttpResponse:
+def local_login(request: HttpRequest) -> HttpResponseBase:
     if not settings.LOCAL_LOGIN_ENABLED:
         raise Http404("Password login is switched off (LOCAL_LOGIN_ENABLED=false).")
     if request.user.is_authenticated and request.user.is_active and request.user.is_staff:
@@ -115,7 +117,7 @@ def my_seat(request: HttpRequest) -> HttpResponse:
     """Seats whose email is the user's; POST issues one a new install code, shown only in this response."""
     if not request.user.has_perm("monitoring.see_own_seat"):
         raise PermissionDenied
-    seats = limiter_selectors.seats_for_email(request.user.email)
+    seats = limiter_selectors.seats_for_email(getattr(request.user, "email", ""))
     issued = None
     if request.method == "POST":
         if not request.user.has_perm("monitoring.issue_own_install_code"):

@@ -70,7 +70,8 @@ class StrictCount(serializers.IntegerField):
         super().__init__(**kwargs)
 
     def to_internal_value(self, data):
-        if isinstance(data, bool) or not isinstance(data, int) or not 0 <= data <= self.max_value:
+        limit = MAX_COUNT if self.max_value is None else self.max_value
+        if isinstance(data, bool) or not isinstance(data, int) or not 0 <= data <= limit:
             self.fail("invalid", max_value=self.max_value)
         return data
 

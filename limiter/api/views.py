@@ -56,7 +56,7 @@ class HookView(APIView):
     authentication_classes = [HookTokenAuthentication]
     # The body is parsed by _payload (the token may be inside it); this declares JSON for the schema.
     parser_classes = [JSONParser]
-    input_serializer: type[s.serializers.Serializer] | None = None
+    input_serializer: type[s.serializers.Serializer]  # set by the endpoints that read a body
     deny_on_error = False
 
     def initial(self, request, *args, **kwargs):
@@ -248,7 +248,7 @@ class StatusView(HookView):
         usage = selectors.seat_usage(seat, now=now, rules=rules, windows=WINDOWS)
         per_model: dict[str, dict[str, dict]] = {}
         for rule in rules:
-            if rule.type != engine.PER_MODEL:
+            if rule.type != engine.PER_MODEL or rule.window is None or rule.value is None:
                 continue
             counts = usage.counts.get(rule.window, {})
             used = counts.get(rule.model, 0) if rule.model else max(counts.values(), default=0)
