@@ -12,9 +12,9 @@ from django.utils import timezone
 
 from config.crypto import digest, new_token, random_code
 
-from . import engine, selectors
+from . import engine, messages, selectors
 from .errors import InvalidCode, InvalidInput, TooManyAttempts
-from .families import normalize_family
+from .families import UNKNOWN_DENY, resolve_family
 from .models import (
     CreditHold,
     Device,
@@ -34,7 +34,19 @@ REPLAY_HORIZON = timedelta(days=7)
 
 
 def family_of(team: Team, model: object) -> str:
-    return normalize_family(model, extra_families=team.extra_families, aliases=team.model_aliases)
+    return _resolve_family(team, model)[0]
+
+
+def _resolve_family(team: Team, model: object) -> tuple[str, bool]:
+    """(family, recognised): names are folded (NFKC, invisible characters, look-alikes) and an unknown
+    one is charged by the team's policy, so no spelling of a model is cheaper than the model."""
+    return resolve_family(
+        model,
+        extra_families=team.extra_families,
+        aliases=team.model_aliases,
+        weights=team.credit_weights,
+        unknown_policy=team.unknown_model_policy,
+    )
 
 
 # --- seats -----------------------------------------------------------------------------------------
@@ -249,13 +261,16 @@ def decide_check(
 ) -> CheckOutcome:
     """Before a prompt: allow or deny, and reserve the admitted turn against every count cap. Never counts."""
     seat, team = token.seat, token.seat.team
-    family = family_of(team, model)
+    family, recognised = _resolve_family(team, model)
     rules = selectors.effective_rules(seat)
     _touch_seat(token, now)
     _touch_device(token, ip, now)
-    # The v1 PreToolUse recheck carries neither session nor prompt: a probe, not a prompt.
+    # The v1 PreToolUse recheck carries neither session nor prompt: a probe, not a prompt. It always
+    # names `default`, so the deny policy for unknown names would keep a resumed v1 seat's tools blocked.
     if not session_id and prompt_length is None:
         return _decide(seat, rules, family, now, exclude_session=None)
+    refuse = not recognised and team.unknown_model_policy == UNKNOWN_DENY
+    refusal = messages.unknown_model(model) if refuse else None
     reserve = engine.reserves(rules, family, engine.credit_cost(family, team.credit_weights))
     with transaction.atomic():
         _relax_durability()
@@ -263,7 +278,7 @@ def decide_check(
             _lock_seat(seat)
         # Decided inside the transaction that writes the hold: with the seat locked, the next session's
         # check waits for this hold and sees it, so parallel sessions cannot all take the last turn.
-        outcome = _decide(seat, rules, family, now, exclude_session=session_id or None)
+        outcome = _decide(seat, rules, family, now, exclude_session=session_id or None, refusal=refusal)
         decision, usage = outcome.decision, outcome.usage
         if session_id or (reserve and decision.allowed):
             _replace_hold(seat, session_id or _anonymous_session(), family, decision, reserve, now)
@@ -271,7 +286,7 @@ def decide_check(
     return CheckOutcome(decision, rules, usage)
 
 
-def _decide(seat, rules, family, now, *, exclude_session) -> CheckOutcome:
+def _decide(seat, rules, family, now, *, exclude_session, refusal: str | None = None) -> CheckOutcome:
     usage = selectors.seat_usage(seat, now=now, rules=rules, exclude_session=exclude_session)
     decision = engine.evaluate(
         status=seat.status,
@@ -283,7 +298,13 @@ def _decide(seat, rules, family, now, *, exclude_session) -> CheckOutcome:
         tz=seat.team.tz,
         now=now,
     )
+    # Killed and paused keep their own messages; otherwise an unknown model under `deny` is refused.
+    if refusal and decision.allowed:
+        decision = engine.Decision(False, refusal, cause=UNKNOWN_MODEL)
     return CheckOutcome(decision, rules, usage)
+
+
+UNKNOWN_MODEL = "unknown_model"
 
 
 def _lock_seat(seat: Seat) -> None:
