@@ -12,6 +12,8 @@ RUN useradd --system --uid 10001 --home-dir /app governor
 COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt
 COPY . .
+# The hook client the server serves is built, not committed: the package and the pure rule modules in one file.
+RUN python limiter/hook_client/build.py
 # collectstatic needs no secrets: the embedded settings generate a throwaway key under var/.
 RUN DJANGO_SETTINGS_MODULE=config.settings python manage.py collectstatic --noinput \
     && rm -rf /app/var && mkdir -p /app/var && chown -R governor /app/var

@@ -12,9 +12,11 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	@touch $(STAMP)
 
+# The one file the server serves to developer machines, built from limiter/client/ and the server's pure modules.
 install: $(STAMP)
+	$(BIN)/python limiter/hook_client/build.py
 
-run: $(STAMP)  ## The whole service (web + worker + beat) on SQLite at http://127.0.0.1:8000/
+run: install  ## The whole service (web + worker + beat) on SQLite at http://127.0.0.1:8000/
 	$(BIN)/python manage.py serve
 
 # Page tests drive Debian's Chromium; installed from the distribution, never downloaded by a test tool.
@@ -34,7 +36,7 @@ $(PEERS)/node_modules/.package-lock.json: $(PEERS)/package-lock.json
 
 peers: $(PEERS)/node_modules/.package-lock.json
 
-test: $(STAMP) browser peers  ## The test suite (SQLite by default; DATABASE_URL / REDIS_URL switch it)
+test: install browser peers  ## The test suite (SQLite by default; DATABASE_URL / REDIS_URL switch it)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP) typecheck

@@ -62,10 +62,13 @@ def _summary(label, samples):
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=100)
+    parser.add_argument("--client", type=Path, default=CLIENT, help="client file to install (default: built)")
     parser.add_argument(
         "--python", default=os.path.realpath(sys.executable), help="interpreter the hook runs on"
     )
     args = parser.parse_args()
+    if args.client == CLIENT:
+        subprocess.run([sys.executable, str(REPO / "limiter" / "hook_client" / "build.py")], check=True)
 
     with tempfile.TemporaryDirectory(prefix="governor-bench-") as tmp:
         tmp_path = Path(tmp)
@@ -93,7 +96,7 @@ def main() -> None:
             args.python,
             "-I",
             "-S",
-            str(CLIENT),
+            str(args.client),
             "setup",
             "--code",
             code,

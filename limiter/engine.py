@@ -1,4 +1,9 @@
-"""The limit decision (hook API contract §6): plain values in, a Decision out. No ORM, no clock."""
+"""The limit decision (hook API contract §6): plain values in, a Decision out. No ORM, no clock.
+
+Also runs in the hook client (Python 3.9+, standard library only): limiter/hook_client/build.py.
+"""
+
+from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -17,7 +22,7 @@ COUNT_BASED = (PER_MODEL, CREDITS)
 UNLIMITED = -1
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class RuleSpec:
     id: str
     type: str
@@ -32,14 +37,14 @@ class RuleSpec:
         return self.model is None or self.model == family
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class CountedTurn:
     occurred_at: datetime
     family: str
     cost: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Usage:
     """What a seat has used: counts and credits per window, and its turns of the last 24 hours.
 
@@ -57,7 +62,7 @@ class Usage:
         return self.counts.get(window, {}).get(family, 0) + self.held.get(family, 0)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Decision:
     allowed: bool
     reason: str | None = None
@@ -66,7 +71,7 @@ class Decision:
     rule_id: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class CreditPosition:
     rule: RuleSpec
     used: int

@@ -1,5 +1,7 @@
 """Model string → family name (hook API contract §7). Pure."""
 
+from __future__ import annotations
+
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping

@@ -1,5 +1,7 @@
 """Deny message texts (hook API contract §6.5). Pure."""
 
+from __future__ import annotations
+
 from datetime import datetime
 from zoneinfo import ZoneInfo
 

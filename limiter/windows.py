@@ -1,7 +1,14 @@
-"""Usage windows in a time zone, DST-safe (hook API contract §5). Pure: `now` is always a parameter."""
+"""Usage windows in a time zone, DST-safe (hook API contract §5). Pure: `now` is always a parameter.
 
-from datetime import UTC, date, datetime, time, timedelta
+Also runs in the hook client (Python 3.9+, standard library only): limiter/hook_client/build.py.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
+
+UTC = timezone.utc
 
 DAILY = "daily"
 WEEKLY = "weekly"

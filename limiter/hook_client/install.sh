@@ -1,7 +1,7 @@
 #!/bin/sh
 # Claude Governor installer, served by the Governor server with its address and the client's SHA-256 baked in.
 #   curl -fsSL https://SERVER/install.sh | sudo sh -s -- --code CLM-alice-1f3a9c [--yes] [--user NAME]
-# Finds a Python 3.8+, downloads the hook client, checks its SHA-256 and runs its `setup`.
+# Finds a Python 3.9+, downloads the hook client, checks its SHA-256 and runs its `setup`.
 set -eu
 
 SERVER=@@SERVER_URL@@
@@ -11,10 +11,10 @@ fail() { echo "claude-governor install: $*" >&2; exit 1; }
 
 find_python() {
     for candidate in "${GOVERNOR_PYTHON:-}" python3 /usr/bin/python3 /usr/local/bin/python3 /opt/homebrew/bin/python3 \
-        python3.13 python3.12 python3.11 python3.10 python3.9 python3.8; do
+        python3.13 python3.12 python3.11 python3.10 python3.9; do
         [ -n "$candidate" ] || continue
         command -v "$candidate" >/dev/null 2>&1 || continue
-        if "$candidate" -I -S -c 'import sys; sys.exit(sys.version_info < (3, 8))' 2>/dev/null; then
+        if "$candidate" -I -S -c 'import sys; sys.exit(sys.version_info < (3, 9))' 2>/dev/null; then
             # The real interpreter, not a pyenv shim or a symlink: it is what the hook will be started with.
             "$candidate" -I -S -c 'import os, sys; print(os.path.realpath(sys.executable))'
             return 0
@@ -23,7 +23,7 @@ find_python() {
     return 1
 }
 
-PYTHON=$(find_python) || fail "Python 3.8 or later is required (python3 not found)."
+PYTHON=$(find_python) || fail "Python 3.9 or later is required (python3 not found)."
 
 WORK=$(mktemp -d 2>/dev/null || mktemp -d -t claude-governor)
 trap 'rm -rf "$WORK"' EXIT INT TERM

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from limiter.hook_client import governor_hook as client
+from limiter.client import jsonfast as client
 
 DOCUMENTS = [
     '{"session_id": "abc", "prompt": "fix \\u00e9\\ud83d\\ude00", "n": [1, 2.5, -3e10, true, null]}',

@@ -250,7 +250,7 @@ def test_error_bodies_never_allow_and_never_reach_the_cache(installed, seat):
 
 
 def test_oldest_supported_python_enforces_online_and_offline(machine, seat, live):
-    """On 3.8 there is no zoneinfo: offline windows use the offset the server reported for the team's day."""
+    """The oldest supported Python runs the server's own engine offline, in the team's zone."""
     machine.python = oldest_python()
     opus_daily(seat, 1)
     machine.setup(services.install_code_issue(seat=seat))
