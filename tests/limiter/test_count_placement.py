@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
+from limiter.admission import placement
 from limiter.api.presenters import iso
 from limiter.models import UsageEvent
-from limiter.admission import placement
 
 from .conftest import HookApi, credits_rule, per_model, silent_machine, token_for
 
