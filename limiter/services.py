@@ -366,7 +366,10 @@ def record_count(
     cost = engine.credit_cost(family, team.credit_weights)
     # First, so that a replay arriving as the first call after an outage finds that outage recorded.
     _touch_seat(token, now)
-    silence = (token.silent_from, token.silent_until) if token.silent_from and token.silent_until else None
+    # Only the silence that this very reconnection ended: once the machine has been heard from again
+    # since (a later write of last_used_at), an old gap is no excuse for a turn counted now.
+    current = token.silent_until is not None and token.last_used_at == token.silent_until
+    silence = (token.silent_from, token.silent_until) if current and token.silent_from else None
     event = UsageEvent(
         seat=seat,
         device_id=token.device_id,
