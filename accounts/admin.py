@@ -3,16 +3,27 @@
 import logging
 
 from django import forms
-from django.conf import settings
 from django.contrib import admin, messages
-from django.db import transaction
+from django.db import router, transaction
+from django.db.models import ProtectedError, RestrictedError
+from django.db.models.deletion import Collector
 from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.text import Truncator, capfirst
+from django.utils.timesince import timesince
 
 from . import selectors, services
 from .credentials import CredentialError, normalize
-from .models import AccountSettings, ClaudeAccount, State, UsageSnapshot, WindowReset
+from .models import (
+    AccountSettings,
+    ClaudeAccount,
+    State,
+    UsageSnapshot,
+    WindowReset,
+    normalize_org_uuid,
+    poll_interval_range,
+)
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +49,14 @@ def _queue_poll(account_id: int) -> bool:
     return True
 
 
+def _with_age(text: str, fresh: selectors.Freshness, now) -> str:
+    """The numbers followed by their age; stale ones in orange with the reason (contract §5)."""
+    age = f"{timesince(fresh.taken_at, now, depth=1)} ago" if fresh.taken_at else ""
+    if not fresh.stale:
+        return format_html('{} <span style="color:#616161">({})</span>', text, age)
+    return format_html('{} <b style="color:#ef6c00">(stale, {}: {})</b>', text, age, fresh.stale_reason)
+
+
 class ClaudeAccountForm(forms.ModelForm):
     new_credential = forms.CharField(
         label="Credential",
@@ -54,10 +73,15 @@ class ClaudeAccountForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if self.instance.pk:
+        # A view-only role gets a form without editable fields: only adjust the ones present.
+        if self.instance.pk and "source" in self.fields:
             self.fields["source"].disabled = True
-        else:
+        elif not self.instance.pk and "new_credential" in self.fields:
             self.fields["new_credential"].required = True
+
+    def clean_org_uuid(self):
+        value = self.cleaned_data.get("org_uuid") or ""
+        return normalize_org_uuid(value) or value  # canonical form; the model validator rejects non-UUIDs
 
     def clean(self):
         super().clean()
@@ -82,6 +106,7 @@ class ClaudeAccountAdmin(admin.ModelAdmin):
         "state_since",
         "last_poll_at",
         "utilization",
+        "problem",
         "cookie_age",
         "enabled",
     ]
@@ -125,12 +150,21 @@ class ClaudeAccountAdmin(admin.ModelAdmin):
 
     @admin.display(description="latest utilization")
     def utilization(self, obj):
+        readings = selectors.latest_readings(obj)
         parts = [
             f"{r.label} {'unknown' if r.utilization is None else f'{r.utilization:g}%'}"
-            for r in selectors.latest_readings(obj)
+            for r in readings
             if r.limit_type in selectors.HEADROOM_WINDOWS
         ]
-        return ", ".join(parts) or "-"
+        if not parts:
+            return "-"
+        now = timezone.now()
+        return _with_age(", ".join(parts), selectors.freshness(obj, readings[0].taken_at, now), now)
+
+    @admin.display(description="last error", ordering="last_error")
+    def problem(self, obj):
+        # The whole text is on the account's page; the list shows enough to tell accounts apart.
+        return Truncator(obj.last_error).chars(120) if obj.last_error else "-"
 
     @admin.display(description="cookie age")
     def cookie_age(self, obj):
@@ -139,10 +173,12 @@ class ClaudeAccountAdmin(admin.ModelAdmin):
 
     @admin.display(description="windows")
     def latest_windows(self, obj):
+        now = timezone.now()
+        usage = selectors.account_usage(obj, now)
         rows = []
-        for f in selectors.account_forecasts(obj, timezone.now()):
+        for f in usage.forecasts:
             value = "unknown" if f.utilization is None else f"{f.utilization:g}%"
-            pace = f.pace.stage if f.pace else "-"
+            pace = "not forecast: numbers are stale" if f.withheld else f.pace.stage if f.pace else "-"
             eta = f"{f.eta_full:%Y-%m-%d %H:%M}" if f.eta_full else "-"
             lasts = {True: "yes", False: "no", None: "-"}[f.will_last]
             resets = f"{f.resets_at:%Y-%m-%d %H:%M}" if f.resets_at else "-"
@@ -152,10 +188,14 @@ class ClaudeAccountAdmin(admin.ModelAdmin):
         body = format_html_join(
             "", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", rows
         )
-        return format_html(
+        table = format_html(
             "<table><tr><th>window</th><th>utilization</th><th>resets (UTC)</th><th>pace</th>"
             "<th>100% at</th><th>lasts to reset</th></tr>{}</table>",
             body,
+        )
+        read = usage.freshness.taken_at
+        return format_html(
+            "<p>{}</p>{}", _with_age(f"Read at {read:%Y-%m-%d %H:%M} UTC", usage.freshness, now), table
         )
 
     @admin.display(description="recent resets")
@@ -197,6 +237,36 @@ class ClaudeAccountAdmin(admin.ModelAdmin):
         if not change or credential:
             transaction.on_commit(lambda: _queue_poll(obj.pk))
 
+    def get_deleted_objects(self, objs, request):
+        """Counts instead of Django's nested list: an account has thousands of snapshots and readings, and
+        the nested list joins the account (and so decrypts its credential) into every row."""
+        accounts = list(objs)
+        collector = Collector(using=router.db_for_write(ClaudeAccount))
+        protected: list[str] = []
+        try:
+            collector.collect(accounts)
+        except ProtectedError as exc:
+            protected = [f"{capfirst(o._meta.verbose_name)}: {o}" for o in exc.protected_objects]
+        except RestrictedError as exc:
+            protected = [f"{capfirst(o._meta.verbose_name)}: {o}" for o in exc.restricted_objects]
+        counts: dict[str, int] = {}
+        models_seen = set(collector.data)
+        for model, rows in collector.data.items():
+            counts[str(model._meta.verbose_name_plural)] = len(rows)
+        for queryset in collector.fast_deletes:
+            models_seen.add(queryset.model)
+            name = str(queryset.model._meta.verbose_name_plural)
+            counts[name] = counts.get(name, 0) + queryset.count()
+        perms_needed = {
+            str(model._meta.verbose_name)
+            for model in models_seen
+            if self.admin_site.is_registered(model)
+            and not self.admin_site.get_model_admin(model).has_delete_permission(request)
+        }
+        listed = [f"Claude account: {a.label}" for a in accounts]
+        listed += [f"{count} {name}" for name, count in counts.items() if name != "Claude accounts" and count]
+        return listed, counts, perms_needed, protected
+
     @admin.action(description="Poll selected accounts now", permissions=["change"])
     def poll_now(self, request, queryset):
         queued = sum(_queue_poll(pk) for pk in queryset.values_list("pk", flat=True))
@@ -206,6 +276,8 @@ class ClaudeAccountAdmin(admin.ModelAdmin):
 
 
 class AccountSettingsForm(forms.ModelForm):
+    """Ranges come from the model's validators; the help text shows this deployment's poll interval range."""
+
     class Meta:
         model = AccountSettings
         fields = [
@@ -215,16 +287,12 @@ class AccountSettingsForm(forms.ModelForm):
             "cookie_lifetime_days",
         ]
 
-    def clean(self):
-        super().clean()
-        cleaned = self.cleaned_data
-        interval = cleaned.get("poll_interval_seconds")
-        minimum = settings.ACCOUNTS_MIN_POLL_INTERVAL_SECONDS
-        if interval is not None and interval < minimum:
-            self.add_error("poll_interval_seconds", f"The poll interval must be at least {minimum} s.")
-        if cleaned.get("snapshot_retention") == 0:
-            self.add_error("snapshot_retention", "Keep at least one snapshot per account.")
-        return cleaned
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "poll_interval_seconds" in self.fields:
+            self.fields[
+                "poll_interval_seconds"
+            ].help_text = f"Seconds between two polls of an account, {poll_interval_range()}."
 
 
 @admin.register(AccountSettings)
@@ -258,7 +326,14 @@ class UsageSnapshotAdmin(admin.ModelAdmin):
     date_hierarchy = "taken_at"
 
     def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("readings")
+        # The account is shown by its label: never decrypt its credential for this page.
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("account")
+            .defer("account__credential")
+            .prefetch_related("readings")
+        )
 
     @admin.display(description="windows")
     def values(self, obj):
@@ -279,6 +354,9 @@ class WindowResetAdmin(admin.ModelAdmin):
     list_display = ["account", "limit_type", "kind", "detected_at", "previous_resets_at", "new_resets_at"]
     list_filter = ["kind", "account"]
     list_select_related = ["account"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("account").defer("account__credential")
 
     def has_add_permission(self, request):
         return False

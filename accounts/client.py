@@ -2,6 +2,7 @@
 
 import email.utils
 import json
+import re
 import threading
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -63,6 +64,26 @@ def _error_body(response: httpx.Response) -> dict:
     return error if isinstance(error, dict) else {"type": error} if isinstance(error, str) else {}
 
 
+_SECRET = re.compile(r"sk-ant-[A-Za-z0-9_\-]+")
+
+
+def _detail(response: httpx.Response, error: dict) -> str:
+    """A short, secret-free reason for an error: upstream's message, else its error type, else the start of
+    the body, else the HTTP reason phrase. Never empty, so no error reads "HTTP 404: "."""
+    text = str(error.get("message") or error.get("type") or "")
+    if not text:
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if isinstance(body, dict):
+            text = str(body.get("message") or body.get("detail") or "")
+        if not text and not isinstance(body, dict | list):
+            text = " ".join(response.text.split())
+    text = _SECRET.sub("sk-ant-…", text)[:200]
+    return text or response.reason_phrase or "no reason given"
+
+
 def _looks_like_html(response: httpx.Response) -> bool:
     if "text/html" in response.headers.get("content-type", ""):
         return True
@@ -81,31 +102,38 @@ def classify(response: httpx.Response) -> UpstreamError | None:
         return UpstreamError("blocked", f"Cloudflare challenge or HTML page (HTTP {status})", status=status)
     if status == 429:
         after = _retry_after(response.headers.get("retry-after"), datetime.now(UTC))
-        return UpstreamError("rate_limited", "rate limited (HTTP 429)", status=status, retry_after=after)
-    if status >= 500:
-        return UpstreamError("upstream_error", f"upstream error (HTTP {status})", status=status)
+        wait = f"retry after {after:.0f} s" if after else "no usable Retry-After"
+        message = f"rate limited (HTTP 429: {_detail(response, _error_body(response))}; {wait})"
+        return UpstreamError("rate_limited", message, status=status, retry_after=after)
     if status < 400:
         return None
     error = _error_body(response)
+    if status >= 500:
+        return UpstreamError(
+            "upstream_error", f"upstream error (HTTP {status}: {_detail(response, error)})", status=status
+        )
     message = str(error.get("message") or "")[:200]
+    shown = _detail(response, error)
     details = member(error, "details", dict, {})
     if status in (401, 403) and (
         details.get("error_code") == "account_session_invalid" or error.get("type") == "authentication_error"
     ):
         return UpstreamError(
-            "expired", f"credential expired or revoked (HTTP {status}: {message})", status=status
+            "expired", f"credential expired or revoked (HTTP {status}: {shown})", status=status
         )
     if (status == 403 and "organization" in message.lower()) or (
         status == 400 and error.get("type") == "invalid_request_error"
     ):
-        return UpstreamError("wrong_org", f"wrong organisation (HTTP {status}: {message})", status=status)
+        return UpstreamError("wrong_org", f"wrong organisation (HTTP {status}: {shown})", status=status)
     if status == 403 and "scope requirement" in message:
-        return UpstreamError("invalid", f"token lacks a scope (HTTP 403: {message})", status=status)
+        return UpstreamError("invalid", f"token lacks a scope (HTTP 403: {shown})", status=status)
     if status in (401, 403):
-        return UpstreamError("denied", f"access denied (HTTP {status}: {message})", status=status)
+        return UpstreamError("denied", f"access denied (HTTP {status}: {shown})", status=status)
     if status == 400 and error.get("type") == "invalid_grant":
         return UpstreamError("expired", "refresh token rejected (invalid_grant)", status=status)
-    return UpstreamError("upstream_error", f"unexpected HTTP {status}: {message}", status=status)
+    return UpstreamError(
+        "upstream_error", f"unexpected HTTP {status}: {_detail(response, error)}", status=status
+    )
 
 
 class ClaudeClient:

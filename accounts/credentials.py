@@ -1,5 +1,6 @@
 """Credential input: validation and normalisation per source (pure). Errors never quote the secret."""
 
+import codecs
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -37,20 +38,78 @@ def load_oauth(stored: str) -> OAuthTokens:
     )
 
 
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def decode_file(data: bytes) -> str:
+    """A credential file's text: UTF-8 (a BOM is dropped) or UTF-16 with a BOM, as Windows editors save it.
+
+    Anything else is refused with where the first bad byte is, never with the file's content."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(encoding).lstrip("\ufeff")
+            except UnicodeDecodeError:
+                break
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CredentialError(
+            f"The file is not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
+            "save it as UTF-8 and try again."
+        ) from None
+
+
+def _clean(raw: str) -> str:
+    # Copy-paste leaves a BOM, zero-width spaces, quotes and line breaks around a key; none is part of it.
+    value = (raw or "").replace("\ufeff", "").replace("\u200b", "").strip()
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+        value = value[1:-1].strip()
+    return value
+
+
+def _token_problem(value: str, what: str) -> str:
+    """Why a single-token credential is malformed, or "" when it is fine. Never quotes the value."""
+    if any(c.isspace() for c in value):
+        return (
+            f"The {what} contains a space or line break inside it; paste the value on one line, nothing else."
+        )
+    if not value.isascii():
+        return f"The {what} contains a non-ASCII character (a typographic quote or dash?); paste it again."
+    return ""
+
+
 def normalize(source: str, raw: str) -> str:
     """The value to store for `source`, or CredentialError with a message fit for the admin and the CLI."""
-    value = (raw or "").strip()
+    value = _clean(raw)
     if not value:
         raise CredentialError("The credential is empty.")
     if source == Source.COOKIE:
-        value = value.removeprefix("sessionKey=").strip().strip(";")
-        if not value.startswith("sk-ant-") or any(c.isspace() or c in ";," for c in value):
+        value = value.removeprefix("sessionKey=").strip().strip(";").strip()
+        if any(c in ";," for c in value):
+            raise CredentialError(
+                "That looks like a whole cookie header: paste only the sessionKey value (sk-ant-sid…)."
+            )
+        if problem := _token_problem(value, "session cookie"):
+            raise CredentialError(problem)
+        if not value.startswith("sk-ant-"):
             raise CredentialError(
                 "A claude.ai session cookie is the sessionKey value, starting with sk-ant-."
             )
         return value
     if source == Source.ADMIN_API:
-        if not value.startswith("sk-ant-admin") or any(c.isspace() for c in value):
+        if problem := _token_problem(value, "Admin API key"):
+            raise CredentialError(problem)
+        if value.startswith("sk-ant-api"):
+            raise CredentialError(
+                "That is an ordinary API key (sk-ant-api…); the cost reports need an Admin API key "
+                "(sk-ant-admin…), created by an organisation admin in the Console."
+            )
+        if not value.startswith("sk-ant-admin"):
             raise CredentialError("An Anthropic Admin API key starts with sk-ant-admin.")
         return value
     if source == Source.OAUTH:
@@ -73,8 +132,13 @@ def _normalize_oauth(value: str) -> OAuthTokens:
         raise CredentialError("The OAuth credential JSON must be an object.")
     access = data.get("access_token") or data.get("accessToken") or ""
     refresh = data.get("refresh_token") or data.get("refreshToken") or ""
-    if not isinstance(access, str) or not isinstance(refresh, str) or not refresh.startswith("sk-ant-"):
+    if not isinstance(access, str) or not isinstance(refresh, str):
+        raise CredentialError("The OAuth tokens must be strings.")
+    access, refresh = access.strip(), refresh.strip()
+    if not refresh.startswith("sk-ant-"):
         raise CredentialError("The OAuth credential needs a refresh token (sk-ant-ort01-…).")
+    if problem := _token_problem(access + refresh, "OAuth token"):
+        raise CredentialError(problem)
     if access and not access.startswith("sk-ant-"):
         raise CredentialError("The OAuth access token must start with sk-ant-.")
     expires_at = None

@@ -23,6 +23,7 @@ class Fetched:
     profile: dict = field(default_factory=dict)  # ClaudeAccount field → value
     org_uuid: str | None = None
     cost: dict | None = None
+    warnings: list[str] = field(default_factory=list)  # parts that did not come back, for last_error
 
 
 def fetch(
@@ -117,12 +118,68 @@ def _cents(value) -> Decimal:
         return Decimal(0)
 
 
+# A report failing this way says nothing about the other reports: record it as missing and go on. Anything
+# else (credential, rate limit, network, Cloudflare) would fail every report alike: the poll fails at once.
+COST_REPORT = "cost report"
+CLAUDE_CODE_REPORT = "Claude Code usage report"
+_REPORT_LEVEL = {"upstream_error", "parse_error"}
+
+
+def _report(name: str, missing: dict[str, str], call: Callable[[], list]) -> list | None:
+    try:
+        return call()
+    except UpstreamError as exc:
+        if exc.kind not in _REPORT_LEVEL:
+            raise
+        missing[name] = str(exc)
+        return None
+
+
 def _admin(account: ClaudeAccount, client: ClaudeClient) -> Fetched:
+    """Month-to-date cost and per-user Claude Code spend; each report stands alone (issue 12 point 6)."""
     key = account.credential
     now = datetime.now(UTC)
     month_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    buckets = client.cost_report(key, month_start, now)
-    total_cents = sum(
+    missing: dict[str, str] = {}
+    buckets = _report(COST_REPORT, missing, lambda: client.cost_report(key, month_start, now))
+    items = _report(CLAUDE_CODE_REPORT, missing, lambda: _claude_code_month(client, key, month_start, now))
+    if buckets is None and items is None:
+        raise UpstreamError(
+            "upstream_error",
+            "no Admin API report came back: " + "; ".join(f"{n}: {e}" for n, e in missing.items()),
+        )
+    cost: dict = {"currency": "USD", "missing": missing}
+    if buckets is not None:
+        total = _cost_total(buckets) / 100
+        projection = month_projection(total, now)
+        cost |= {
+            "month_to_date": _money(total),
+            "rate_per_day": _money(projection.rate_per_day),
+            "projected_month_end": _money(projection.projected),
+        }
+    if items is not None:
+        cost["per_user"] = {who: _money(cents / 100) for who, cents in sorted(_per_user(items).items())}
+    warnings = [f"{name} unavailable: {error}" for name, error in missing.items()]
+    raw = {"cost_report": buckets, "claude_code": items}
+    return Fetched(payload=None, raw=raw, cost=cost, warnings=warnings)
+
+
+def _money(amount: Decimal) -> str:
+    return str(amount.quantize(Decimal("0.01")))
+
+
+def _claude_code_month(client: ClaudeClient, key: str, month_start: datetime, now: datetime) -> list:
+    """One request per day (the report takes a single day); a failing day fails the report."""
+    items: list = []
+    day = month_start.date()
+    while day <= now.date():
+        items.extend(item for item in client.claude_code_usage(key, day) if isinstance(item, dict))
+        day += timedelta(days=1)
+    return items
+
+
+def _cost_total(buckets: list) -> Decimal:
+    return sum(
         (
             _cents(r.get("amount"))
             for b in buckets
@@ -132,28 +189,15 @@ def _admin(account: ClaudeAccount, client: ClaudeClient) -> Fetched:
         ),
         Decimal(0),
     )
+
+
+def _per_user(items: list) -> dict[str, Decimal]:
     per_user: dict[str, Decimal] = defaultdict(Decimal)
-    items = []
-    day = month_start.date()
-    while day <= now.date():
-        for item in client.claude_code_usage(key, day):
-            if not isinstance(item, dict):
-                continue
-            items.append(item)
-            actor = member(item, "actor", dict, {})
-            who = actor.get("email_address") or actor.get("api_key_name") or "unknown"
-            for model in item.get("model_breakdown") or []:
-                cost = model.get("estimated_cost") if isinstance(model, dict) else None
-                if isinstance(cost, dict):
-                    per_user[str(who)] += _cents(cost.get("amount"))
-        day += timedelta(days=1)
-    total = total_cents / 100
-    projection = month_projection(total, now)
-    cost = {
-        "currency": "USD",
-        "month_to_date": str(total.quantize(Decimal("0.01"))),
-        "per_user": {who: str((c / 100).quantize(Decimal("0.01"))) for who, c in sorted(per_user.items())},
-        "rate_per_day": str(projection.rate_per_day.quantize(Decimal("0.01"))),
-        "projected_month_end": str(projection.projected.quantize(Decimal("0.01"))),
-    }
-    return Fetched(payload=None, raw={"cost_report": buckets, "claude_code": items}, cost=cost)
+    for item in items:
+        actor = member(item, "actor", dict, {})
+        who = actor.get("email_address") or actor.get("api_key_name") or "unknown"
+        for model in item.get("model_breakdown") or []:
+            cost = model.get("estimated_cost") if isinstance(model, dict) else None
+            if isinstance(cost, dict):
+                per_user[str(who)] += _cents(cost.get("amount"))
+    return per_user

@@ -29,6 +29,7 @@ class Forecast:
     burn_rate_per_hour: float | None  # least-squares slope over recent snapshots of this window
     eta_full: datetime | None  # by burn rate when known, else by average pace
     will_last: bool | None
+    withheld: str = ""  # why no pace or ETA is given (stale numbers), empty when forecast normally
 
 
 def pace_stage(delta: float) -> str:

@@ -1,5 +1,9 @@
 """Watched Claude accounts, their encrypted credentials, poll state and usage history."""
 
+import uuid
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
@@ -28,16 +32,66 @@ class State(models.TextChoices):
     PARSE_ERROR = "parse_error", "unreadable response"
 
 
+# Bounds of the runtime settings (issue 12): a typo must never schedule a poll in 3,000 years or overflow the
+# database integer. The poll interval's lower bound is the deployment's ACCOUNTS_MIN_POLL_INTERVAL_SECONDS.
+POLL_INTERVAL_MAX = 86_400  # one day
+RETENTION_MAX = 100_000  # ~70 days at the one-minute minimum interval
+COOKIE_LIFETIME_RANGE = (1, 365)
+COOKIE_WARN_RANGE = (0, 90)
+
+
+def _check_range(value, low: int, high: int, what: str) -> None:
+    if value is None or not low <= value <= high:
+        raise ValidationError(f"{what} must be between {low} and {high}.", code="out_of_range")
+
+
+def validate_poll_interval(value: int) -> None:
+    _check_range(
+        value, settings.ACCOUNTS_MIN_POLL_INTERVAL_SECONDS, POLL_INTERVAL_MAX, "The poll interval (s)"
+    )
+
+
+def validate_retention(value: int) -> None:
+    _check_range(value, 1, RETENTION_MAX, "Snapshots kept per account")
+
+
+def validate_cookie_lifetime(value: int) -> None:
+    _check_range(value, *COOKIE_LIFETIME_RANGE, "The cookie lifetime (days)")
+
+
+def validate_cookie_warning(value: int) -> None:
+    _check_range(value, *COOKIE_WARN_RANGE, "The warning lead (days)")
+
+
+def poll_interval_range() -> str:
+    return f"{settings.ACCOUNTS_MIN_POLL_INTERVAL_SECONDS}-{POLL_INTERVAL_MAX} s"
+
+
 class AccountSettings(models.Model):
     """Runtime settings (one row), edited in the admin and read on every beat tick: no restart needed."""
 
-    poll_interval_seconds = models.PositiveIntegerField(default=300)
-    snapshot_retention = models.PositiveIntegerField(
-        default=2016, help_text="Snapshots kept per account; older ones are deleted after each poll."
+    poll_interval_seconds = models.PositiveIntegerField(
+        default=300,
+        validators=[validate_poll_interval],
+        help_text=f"Seconds between two polls of an account: ACCOUNTS_MIN_POLL_INTERVAL_SECONDS (60 unless "
+        f"configured) to {POLL_INTERVAL_MAX} (one day).",
     )
-    cookie_expiry_warn_days = models.PositiveIntegerField(default=7)
+    snapshot_retention = models.PositiveIntegerField(
+        default=2016,
+        validators=[validate_retention],
+        help_text=f"Snapshots kept per account, 1-{RETENTION_MAX}; older ones are deleted by the prune task.",
+    )
+    cookie_expiry_warn_days = models.PositiveIntegerField(
+        default=7,
+        validators=[validate_cookie_warning],
+        help_text=f"Warn this many days before a cookie's usual lifetime ends, {COOKIE_WARN_RANGE[0]}-"
+        f"{COOKIE_WARN_RANGE[1]} and shorter than the lifetime.",
+    )
     cookie_lifetime_days = models.PositiveIntegerField(
-        default=28, help_text="Usual lifetime of a claude.ai session cookie."
+        default=28,
+        validators=[validate_cookie_lifetime],
+        help_text=f"Usual lifetime of a claude.ai session cookie, {COOKIE_LIFETIME_RANGE[0]}-"
+        f"{COOKIE_LIFETIME_RANGE[1]} days.",
     )
 
     class Meta:
@@ -46,10 +100,54 @@ class AccountSettings(models.Model):
     def __str__(self) -> str:
         return "Polling settings"
 
+    def clean(self) -> None:
+        warn, lifetime = self.cookie_expiry_warn_days, self.cookie_lifetime_days
+        if warn is not None and lifetime is not None and warn >= lifetime:
+            raise ValidationError(
+                {
+                    "cookie_expiry_warn_days": "The warning lead must be shorter than the lifetime "
+                    f"({lifetime} days)."
+                }
+            )
+
     @classmethod
     def load(cls) -> "AccountSettings":
         obj, _ = cls.objects.get_or_create(pk=1)
         return obj
+
+    @classmethod
+    def current(cls) -> "AccountSettings":
+        """The settings for reading: the defaults until someone saves them (selectors never write)."""
+        return cls.objects.filter(pk=1).first() or cls(pk=1)
+
+
+def validate_org_uuid(value: str) -> None:
+    """Empty (pick the chat org) or a UUID; claude.ai answers anything else with a confusing 400."""
+    if value and normalize_org_uuid(value) is None:
+        raise ValidationError(
+            "The organisation must be a UUID like 1b4e28ba-2fa1-11d2-883f-0016d3cca427, or empty.", code="org"
+        )
+
+
+def normalize_org_uuid(value: str) -> str | None:
+    try:
+        return str(uuid.UUID(value.strip()))
+    except (ValueError, AttributeError):
+        return None
+
+
+class AccountQuerySet(models.QuerySet):
+    def with_credential(self) -> "AccountQuerySet":
+        """Rows with the credential decrypted: only the code that sends it upstream asks for this."""
+        return self.defer(None)
+
+
+class AccountManager(models.Manager.from_queryset(AccountQuerySet)):  # type: ignore[misc]
+    """Leaves the credential encrypted in the database unless asked: pages, filters and commands that do
+    not show it keep working when FERNET_KEYS lost the key it was written with."""
+
+    def get_queryset(self) -> AccountQuerySet:
+        return super().get_queryset().defer("credential")
 
 
 class ClaudeAccount(models.Model):
@@ -64,7 +162,12 @@ class ClaudeAccount(models.Model):
     )
     enabled = models.BooleanField(default=True)
 
-    org_uuid = models.CharField(max_length=64, blank=True, help_text="Leave empty to pick the chat org.")
+    org_uuid = models.CharField(
+        max_length=64,
+        blank=True,
+        validators=[validate_org_uuid],
+        help_text="The organisation's UUID; leave empty to pick the chat org.",
+    )
     org_pinned = models.BooleanField(default=False, help_text="The admin chose the organisation.")
 
     account_name = models.CharField(max_length=200, blank=True)
@@ -85,6 +188,8 @@ class ClaudeAccount(models.Model):
     lease_owner = models.CharField(max_length=36, blank=True)
 
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = AccountManager()
 
     class Meta:
         ordering = ["label"]

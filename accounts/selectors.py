@@ -4,11 +4,44 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db.models import OuterRef, Subquery
+from django.utils import timezone
 
 from .forecast import RATE_LOOKBACK, Forecast, forecast
-from .models import AccountSettings, ClaudeAccount, Source, UsageSnapshot, WindowReading
+from .models import AccountSettings, ClaudeAccount, Source, State, UsageSnapshot, WindowReading
 
 HEADROOM_WINDOWS = ("session", "weekly")
+# Numbers older than this many poll intervals are stale (contract §5): a healthy account is read every
+# interval, so missing three in a row means polling is stuck or failing.
+STALE_AFTER_POLLS = 3
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """How current an account's latest numbers are. `stale_reason` says why they must not be trusted."""
+
+    taken_at: datetime | None  # when the latest numbers were read; None = never
+    age: timedelta | None
+    stale: bool
+    stale_reason: str
+
+
+def freshness(
+    account: ClaudeAccount, taken_at: datetime | None, now: datetime, runtime: AccountSettings | None = None
+) -> Freshness:
+    """`taken_at` is the latest snapshot's time (see `latest_readings`). Stale after a failed poll or once
+    older than STALE_AFTER_POLLS poll intervals."""
+    if taken_at is None:
+        return Freshness(None, None, False, "")
+    age = max(now - taken_at, timedelta(0))
+    # Every poll writes the state, so anything but ok/new means the latest poll failed.
+    if account.state not in (State.OK, State.NEW):
+        reason = f"the last poll failed ({account.get_state_display()})"
+        return Freshness(taken_at, age, True, reason)
+    interval = (runtime or AccountSettings.current()).poll_interval_seconds
+    if age > timedelta(seconds=interval * STALE_AFTER_POLLS):
+        reason = f"not updated for more than {STALE_AFTER_POLLS} poll intervals"
+        return Freshness(taken_at, age, True, reason)
+    return Freshness(taken_at, age, False, "")
 
 
 def latest_snapshot(account: ClaudeAccount) -> UsageSnapshot | None:
@@ -16,13 +49,39 @@ def latest_snapshot(account: ClaudeAccount) -> UsageSnapshot | None:
 
 
 def latest_readings(account: ClaudeAccount) -> list[WindowReading]:
+    """The windows of the latest snapshot; each carries `taken_at`, the time to pass to `freshness`."""
     snapshot = latest_snapshot(account)
     return list(snapshot.readings.all()) if snapshot else []
 
 
-def account_forecasts(account: ClaudeAccount, now: datetime) -> list[Forecast]:
-    """One forecast per window of the latest snapshot; burn rate from recent readings of the same window."""
+@dataclass(frozen=True)
+class AccountUsage:
+    freshness: Freshness
+    forecasts: list[Forecast]
+
+
+def account_usage(
+    account: ClaudeAccount, now: datetime, runtime: AccountSettings | None = None
+) -> AccountUsage:
+    """The latest windows with their age; pace and ETAs only from fresh numbers (stale ones would mislead)."""
     readings = latest_readings(account)
+    fresh = freshness(account, readings[0].taken_at if readings else None, now, runtime)
+    if fresh.stale:
+        held = [
+            Forecast(r.limit_type, r.utilization, r.resets_at, None, None, None, None, fresh.stale_reason)
+            for r in readings
+        ]
+        return AccountUsage(fresh, held)
+    return AccountUsage(fresh, _forecasts(account, readings, now))
+
+
+def account_forecasts(account: ClaudeAccount, now: datetime) -> list[Forecast]:
+    """One forecast per window of the latest snapshot; burn rate from recent readings of the same window.
+    Stale numbers get no pace or ETA, and `Forecast.withheld` says why."""
+    return account_usage(account, now).forecasts
+
+
+def _forecasts(account: ClaudeAccount, readings: list[WindowReading], now: datetime) -> list[Forecast]:
     recent = list(
         WindowReading.objects.filter(account=account, taken_at__gte=now - RATE_LOOKBACK).values_list(
             "limit_type", "resets_at", "taken_at", "utilization"
@@ -64,10 +123,16 @@ class Headroom:
     headroom: float | None  # 100 - the highest known utilization of the 5-hour and weekly windows
     soonest_reset: datetime | None
     soonest_reset_type: str
+    taken_at: datetime | None = None  # when these numbers were read
+    stale: bool = False
+    stale_reason: str = ""
 
 
-def fleet_overview() -> list[Headroom]:
-    """Every enabled account with its latest numbers; most headroom first, unknown last."""
+def fleet_overview(now: datetime | None = None) -> list[Headroom]:
+    """Every enabled account with its latest numbers and their age; most headroom first, then stale numbers,
+    unknown last."""
+    now = now or timezone.now()
+    runtime = AccountSettings.current()
     latest = UsageSnapshot.objects.filter(account=OuterRef("pk")).order_by("-taken_at").values("pk")[:1]
     accounts = list(
         ClaudeAccount.objects.filter(enabled=True).defer("credential").annotate(latest_id=Subquery(latest))
@@ -84,6 +149,7 @@ def fleet_overview() -> list[Headroom]:
             r.utilization for r in readings if r.limit_type in HEADROOM_WINDOWS and r.utilization is not None
         ]
         resets = sorted((r.resets_at, r.limit_type) for r in readings if r.resets_at is not None)
+        fresh = freshness(account, readings[0].taken_at if readings else None, now, runtime)
         rows.append(
             Headroom(
                 account.pk,
@@ -92,13 +158,17 @@ def fleet_overview() -> list[Headroom]:
                 round(100 - max(known), 1) if known else None,
                 resets[0][0] if resets else None,
                 resets[0][1] if resets else "",
+                fresh.taken_at,
+                fresh.stale,
+                fresh.stale_reason,
             )
         )
-    return sorted(rows, key=lambda h: (h.headroom is None, -(h.headroom or 0)))
+    return sorted(rows, key=lambda h: (h.headroom is None, h.stale, -(h.headroom or 0)))
 
 
 def most_headroom() -> Headroom | None:
-    usable = [h for h in fleet_overview() if h.headroom is not None and h.state == "ok"]
+    """The account to send people to: only fresh numbers count."""
+    usable = [h for h in fleet_overview() if h.headroom is not None and h.state == "ok" and not h.stale]
     return usable[0] if usable else None
 
 

@@ -7,7 +7,8 @@
 the due accounts through the per-account lease. Uses a scratch SQLite database in a temporary directory
 unless DATABASE_URL is set (give it a scratch database: the bench migrates it and replaces its accounts).
 Prints the wall time of a first cycle (org lookup + usage: two requests per account) and a steady cycle
-(one request per account), and the peak memory of one polling process.
+(one request per account), the pollers' CPU time per poll, the 1-minute load average around each cycle (the
+machine is shared: read wall times against it), and the peak memory of one polling process.
 """
 
 import argparse
@@ -58,15 +59,22 @@ def _setup():
     django.setup()
 
 
-def _poll_cycle(_) -> tuple[dict, float]:
-    """One poller process: everything due that no other poller has claimed."""
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)  # all threads of this process
+    return usage.ru_utime + usage.ru_stime
+
+
+def _poll_cycle(_) -> tuple[dict, float, float]:
+    """One poller process: everything due that no other poller has claimed. Returns outcomes, peak RSS (MiB)
+    and the CPU seconds this process spent on the cycle."""
     _setup()
     from accounts.services import accounts_poll_due
 
+    cpu = _cpu_seconds()
     outcomes: dict[str, int] = {}
     for result in accounts_poll_due():
         outcomes[str(result.outcome)] = outcomes.get(str(result.outcome), 0) + 1
-    return outcomes, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return outcomes, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, _cpu_seconds() - cpu
 
 
 def run(args) -> None:
@@ -97,18 +105,24 @@ def run(args) -> None:
     with spawn.Pool(args.processes) as pool:
         pool.map(time.sleep, [0.5] * args.processes)  # processes up before the clock starts
         for name in ("first cycle (org lookup + usage)", "steady cycle (usage only)"):
+            load_before = os.getloadavg()[0]
             started = time.perf_counter()
             reports = pool.map(_poll_cycle, range(args.processes))
             elapsed = time.perf_counter() - started
             totals: dict[str, int] = {}
-            for outcomes, _ in reports:
+            for outcomes, _, _ in reports:
                 for key, count in outcomes.items():
                     totals[key] = totals.get(key, 0) + count
             polled = sum(count for key, count in totals.items() if key != "busy")
-            print(f"{name}: {elapsed:.2f} s for {polled} polls ({polled / elapsed:.0f}/s) {totals}")
+            cpu_ms = sum(cpu for _, _, cpu in reports) * 1000 / max(polled, 1)
+            print(
+                f"{name}: {elapsed:.2f} s for {polled} polls ({polled / elapsed:.0f}/s), "
+                f"poller CPU {cpu_ms:.1f} ms/poll, "
+                f"load average {load_before:.1f} -> {os.getloadavg()[0]:.1f} {totals}"
+            )
             ClaudeAccount.objects.update(next_poll_at=timezone.now())  # everything due again
             connection.close()
-        print(f"peak memory (max RSS of one polling process): {max(rss for _, rss in reports):.0f} MiB")
+        print(f"peak memory (max RSS of one polling process): {max(rss for _, rss, _ in reports):.0f} MiB")
 
 
 if __name__ == "__main__":

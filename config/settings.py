@@ -8,7 +8,10 @@ import secrets
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE
 from django.core.exceptions import ImproperlyConfigured
+
+from config.private_files import make_private
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -17,7 +20,8 @@ if (BASE_DIR / ".env").exists():
     environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 VAR_DIR = Path(env.str("GOVERNOR_VAR_DIR", default=str(BASE_DIR / "var")))
-VAR_DIR.mkdir(parents=True, exist_ok=True)
+VAR_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+make_private(VAR_DIR, 0o700)  # database, keys and queue: the service's user only (config/private_files.py)
 
 
 def _embedded_secret_key() -> str:
@@ -33,6 +37,7 @@ SECRET_KEY = env.str("SECRET_KEY", default="") or _embedded_secret_key()
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+CSRF_FAILURE_VIEW = "config.errors.csrf_failure"  # JSON under /api/
 # Proxies whose X-Forwarded-For we believe (exact client addresses of the proxy).
 TRUSTED_PROXIES = frozenset(env.list("TRUSTED_PROXIES", default=[]))
 # The public URL of this server for install commands; empty means "the address the admin used".
@@ -52,6 +57,7 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.socialaccount",
     "allauth.socialaccount.providers.openid_connect",
+    "csp",
     "rest_framework",
     "drf_spectacular",
     "limiter",
@@ -59,7 +65,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.db.deadline.DatabaseDeadlineMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -98,25 +106,40 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL and a busy timeout let the web process, worker and beat share one file without "database is locked".
+    # A web request waits for a busy file only until its deadline (config/db/sqlite3).
+    DATABASES["default"]["ENGINE"] = "config.db.sqlite3"
     DATABASES["default"]["OPTIONS"] = {
         "timeout": 20,
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
 else:
+    # Same backend, on a psycopg connection that gives up at the request's deadline (config/db/deadline.py).
+    DATABASES["default"]["ENGINE"] = "config.db.postgresql"
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     # Server-side binding lets psycopg prepare the hook API's repeated queries once per connection, which
     # skips PostgreSQL's planner on every /check. Turn off behind a transaction-pooling PgBouncer.
     DATABASES["default"]["OPTIONS"] = {
-        "server_side_binding": env.bool("DATABASE_SERVER_SIDE_BINDING", default=True)
+        "server_side_binding": env.bool("DATABASE_SERVER_SIDE_BINDING", default=True),
+        # Outside web requests (workers, migrations) only this bounds a connection attempt.
+        "connect_timeout": env.int("DATABASE_CONNECT_TIMEOUT", default=5),
     }
+# A stalled database fails a request with a JSON 503 after this long, rather than holding it: below the hook
+# client's gate timeout (2 s) for the hook API and /health, below gunicorn's worker timeout (30 s) elsewhere.
+DATABASE_DEADLINE_API_SECONDS = env.float("DATABASE_DEADLINE_API_SECONDS", default=1.5)
+DATABASE_DEADLINE_SECONDS = env.float("DATABASE_DEADLINE_SECONDS", default=20.0)
 
 REDIS_URL = env.str("REDIS_URL", default="")
 
 if REDIS_URL:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # A stalled Redis fails fast instead of holding requests (redis-py waits for ever by default).
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
     }
     CHANNEL_LAYERS = {
         "default": {
@@ -167,8 +190,29 @@ STORAGES = {
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Content-Security-Policy on every page (django-csp): scripts only from this server's static files, or an
+# inline <script nonce="{{ request.csp_nonce }}"> where one is unavoidable; no inline handlers, no eval.
+# Inline style *attributes* stay allowed (the admin's own widgets and state colours use them; a style
+# cannot run code); <style> elements and styles from elsewhere do not. docs/hardening.md.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", NONCE],
+        "style-src": ["'self'"],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
 # The hook API rejects bodies over 64 KiB (contract §1).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024
+# The embedded server (daphne) drops a request whose body has not arrived whole after this long.
+REQUEST_BODY_TIMEOUT_SECONDS = env.float("REQUEST_BODY_TIMEOUT_SECONDS", default=10.0)
 
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
@@ -237,6 +281,11 @@ SSO_READONLY_GROUPS = env.list("SSO_READONLY_GROUPS", default=["governor-readonl
 SSO_REQUIRE_GROUP = env.bool("SSO_REQUIRE_GROUP", default=False)
 # Break-glass password login for superusers (first setup, IdP outage) at /admin/login/local/.
 LOCAL_LOGIN_ENABLED = env.bool("LOCAL_LOGIN_ENABLED", default=True)
+# Failed break-glass passwords allowed per window: per client address, and per user name from one address
+# (never per name alone, or anyone could lock the real admin out; docs/hardening.md).
+BREAK_GLASS_ATTEMPTS_PER_NAME = env.int("BREAK_GLASS_ATTEMPTS_PER_NAME", default=5)
+BREAK_GLASS_ATTEMPTS_PER_ADDRESS = env.int("BREAK_GLASS_ATTEMPTS_PER_ADDRESS", default=20)
+BREAK_GLASS_WINDOW_SECONDS = env.int("BREAK_GLASS_WINDOW_SECONDS", default=300)
 if not _oidc_given and not LOCAL_LOGIN_ENABLED:
     raise ImproperlyConfigured(
         "LOCAL_LOGIN_ENABLED=false needs single sign-on (OIDC_*); otherwise nobody could log in."

@@ -10,7 +10,7 @@ STORAGES = {
 REGISTER_RATE_LIMIT = 1000
 
 # A file, not memory: live-server tests run requests in threads that each need their own connection.
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-governor.sqlite3")}  # noqa: F405
 
 # Serve admin assets straight from the apps in tests, so pages render fully without collectstatic.

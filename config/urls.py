@@ -17,3 +17,9 @@ urlpatterns = [
     path("install.sh", InstallScriptView.as_view(), name="install-script"),
     path("api/v1/", include("limiter.api.urls")),
 ]
+
+# JSON for the hook API, the usual pages elsewhere (config/errors.py).
+handler400 = "config.errors.bad_request"
+handler403 = "config.errors.permission_denied"
+handler404 = "config.errors.page_not_found"
+handler500 = "config.errors.server_error"

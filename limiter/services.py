@@ -5,11 +5,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from config import attempts
 from config.crypto import digest, new_token, random_code
 
 from . import admission, engine, messages, selectors
@@ -123,15 +123,10 @@ def token_rotate(*, token: HookToken, now: datetime | None = None) -> str:
 
 
 def _check_register_rate(ip: str | None) -> None:
-    key = f"register-attempts:{ip or 'unknown'}"
     window = settings.REGISTER_RATE_WINDOW_SECONDS
-    cache.add(key, 0, timeout=window)
-    try:
-        attempts = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=window)
-        attempts = 1
-    if attempts > settings.REGISTER_RATE_LIMIT:
+    # With Redis down the count falls back to this process: installing a machine must keep working.
+    made = attempts.record(f"register-attempts:{ip or 'unknown'}", window, fallback=True)
+    if made > settings.REGISTER_RATE_LIMIT:
         raise TooManyAttempts("Too many attempts", retry_after=window)
 
 

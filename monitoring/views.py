@@ -1,8 +1,9 @@
 """Admin login (the identity provider, or the break-glass form) and the `user` role's "My seat" page."""
 
+import hashlib
+import logging
 from urllib.parse import urlencode
 
-from allauth.core import ratelimit
 from django import forms
 from django.conf import settings
 from django.contrib import admin
@@ -17,9 +18,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from config import attempts
 from limiter import selectors as limiter_selectors
 from limiter import services as limiter_services
+from limiter.api.views import client_ip
 from limiter.hook_client import install_command, server_url
+
+log = logging.getLogger(__name__)
 
 
 def oidc_provider_id() -> str | None:
@@ -72,23 +77,52 @@ class BreakGlassAuthenticationForm(AdminAuthenticationForm):
             )
 
 
+def _attempt_keys(request: HttpRequest) -> list[tuple[str, int]]:
+    """Failed-password counters and their limits: per address, and per name *from that address*.
+
+    A counter per name alone would let anyone lock the real admin out by failing five times with the
+    superuser's name; keyed with the address, an attacker locks out only themselves.
+    """
+    address = client_ip(request) or "unknown"
+    name = request.POST.get("username", "").strip().lower()
+    name_digest = hashlib.sha256(name.encode()).hexdigest()[:32]
+    return [
+        (f"break-glass:address:{address}", settings.BREAK_GLASS_ATTEMPTS_PER_ADDRESS),
+        (f"break-glass:name:{name_digest}:{address}", settings.BREAK_GLASS_ATTEMPTS_PER_NAME),
+    ]
+
+
+def _break_glass_page(request: HttpRequest, template: str, title: str, status: int) -> HttpResponse:
+    sso_enabled = oidc_provider_id() is not None
+    context = {**admin.site.each_context(request), "title": title, "sso_enabled": sso_enabled}
+    return render(request, template, context, status=status)
+
+
 class BreakGlassLoginView(LoginView):
-    """Failed attempts are rate limited like allauth's own login (per address and per username)."""
+    """Failed attempts are limited per address and per (name, address), in the shared cache."""
 
     authentication_form = BreakGlassAuthenticationForm
     template_name = "monitoring/local_login.html"
 
-    def _attempt_key(self) -> str:
-        return self.request.POST.get("username", "").strip().lower()
-
     def post(self, request, *args, **kwargs):
-        if not ratelimit.consume(request, action="login_failed", key=self._attempt_key(), dry_run=True):
-            context = {**admin.site.each_context(request), "title": "Too many attempts"}
-            return render(request, "monitoring/too_many_attempts.html", context, status=429)
+        try:
+            spent = any(attempts.count(key) >= limit for key, limit in _attempt_keys(request))
+        except attempts.StoreUnavailable:
+            # Without the counters the form would take unlimited guesses: closed, and saying why.
+            log.warning("break-glass login refused: the attempt counters (cache) are unreachable")
+            title = "Password sign-in unavailable"
+            return _break_glass_page(request, "monitoring/login_unavailable.html", title, 503)
+        if spent:
+            return _break_glass_page(request, "monitoring/too_many_attempts.html", "Too many attempts", 429)
         return super().post(request, *args, **kwargs)
 
     def form_invalid(self, form):
-        ratelimit.consume(self.request, action="login_failed", key=self._attempt_key())
+        window = settings.BREAK_GLASS_WINDOW_SECONDS
+        try:
+            for key, _ in _attempt_keys(self.request):
+                attempts.record(key, window)
+        except attempts.StoreUnavailable:
+            log.warning("break-glass login: could not record a failed attempt (cache unreachable)")
         return super().form_invalid(form)
 
 

@@ -20,9 +20,15 @@ def cookie_account(fake, *replies, label: str | None = None, **create) -> tuple[
 
 
 def oauth_account(
-    fake, name: str, *replies, expires_in: timedelta = timedelta(hours=8), refresh=None, access=None
+    fake,
+    name: str,
+    *replies,
+    expires_in: timedelta = timedelta(hours=8),
+    refresh=None,
+    access=None,
+    scopes: tuple = ("user:inference", "user:profile"),
 ) -> ClaudeAccount:
-    fresh_access, fresh_refresh = fake.add_oauth(name, *replies)
+    fresh_access, fresh_refresh = fake.add_oauth(name, *replies, scopes=scopes)
     credential = {
         "claudeAiOauth": {
             "accessToken": fresh_access if access is None else access,

@@ -53,5 +53,5 @@ def test_dropping_a_key_before_rotating_fails_loudly_without_echoing_the_secret(
     account = account_create(label="a", source="cookie", credential=COOKIE)
     settings.FERNET_KEYS = [Fernet.generate_key().decode()]
     with pytest.raises(DecryptionError) as caught:
-        ClaudeAccount.objects.get(pk=account.pk)
+        ClaudeAccount.objects.with_credential().get(pk=account.pk)
     assert "FERNET_KEYS" in str(caught.value) and COOKIE not in str(caught.value)

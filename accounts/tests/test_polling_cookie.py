@@ -124,7 +124,9 @@ def test_pinned_wrong_org_is_reported(fake):
 
 
 def test_malformed_org_uuid_is_a_wrong_org(fake):
-    account, _ = cookie_account(fake, legacy_usage(), org_uuid="not-a-uuid")
+    # Input refuses a non-UUID now; a row stored before that (or edited in the database) still classifies.
+    account, _ = cookie_account(fake, legacy_usage())
+    ClaudeAccount.objects.filter(pk=account.pk).update(org_uuid="not-a-uuid", org_pinned=True)
     assert poll(account).state == State.WRONG_ORG
 
 

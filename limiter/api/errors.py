@@ -2,6 +2,7 @@
 
 import logging
 
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from rest_framework import exceptions
 from rest_framework.response import Response
@@ -53,6 +54,10 @@ def _body_for(exc: Exception) -> tuple[int, str, dict[str, str]]:
         return 404, "Not found", {}
     if isinstance(exc, exceptions.APIException):
         return exc.status_code, str(exc.detail), {}
+    if isinstance(exc, OperationalError | InterfaceError):
+        # Unreachable, stalled past the request deadline (config/db/deadline.py) or locked: not a verdict.
+        logger.warning("hook API: database unavailable: %s", exc)
+        return 503, "Database unavailable; try again shortly", {"Retry-After": "5"}
     logger.exception("hook API fault")
     return 503, "Service unavailable", {}
 

@@ -4,7 +4,6 @@ import ipaddress
 import json
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig
 from django.db import connection
 from django.http import JsonResponse
 from django.utils import timezone
@@ -19,7 +18,8 @@ from .. import engine, selectors, services
 from ..windows import WINDOWS, window_bounds
 from . import serializers as s
 from .authentication import HookTokenAuthentication
-from .errors import BodyTooLarge, MalformedJSON
+from .body import read_body
+from .errors import MalformedJSON
 from .presenters import iso, rule_json, seat_json
 
 VERSION = "0.1.0"
@@ -68,14 +68,7 @@ class HookView(APIView):
 
     @staticmethod
     def _payload(request) -> dict:
-        # Django's request.body trusts the header to be a number; a client may send anything.
-        length = request.META.get("CONTENT_LENGTH") or "0"
-        if not (length.isascii() and length.isdigit()):
-            raise exceptions.ParseError("Content-Length must be a whole number of bytes")
-        try:
-            raw = request._request.body
-        except RequestDataTooBig as exc:
-            raise BodyTooLarge() from exc
+        raw = read_body(request._request)
         if not raw.strip():
             return {}
         try:

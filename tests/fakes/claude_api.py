@@ -5,6 +5,7 @@ every error class on demand, OAuth refresh-token rotation with reuse rejection, 
 latency, a record of every request and the peak number of concurrent requests per credential.
 """
 
+import email.utils
 import itertools
 import json
 import re
@@ -66,8 +67,24 @@ OAUTH_RATE_LIMITED = Reply(
 )
 
 
+# Any other 401/403 (contract §5 row 8): not a confirmed expiry, so the credential is kept and retried.
+DENIED = Reply(403, _error("permission_error", "Access to this resource is denied"))
+# A 404 from a proxy or an endpoint the org does not have: a body that is not the API's error shape.
+NOT_FOUND_BARE = Reply(404, "", content_type="text/plain")
+
+
 def rate_limited(retry_after: str) -> Reply:
     return Reply(429, _error("rate_limit_error", "Rate limited"), headers={"retry-after": retry_after})
+
+
+def rate_limited_until(when: datetime) -> Reply:
+    """429 whose Retry-After is an HTTP date (RFC 9110), as proxies and some upstreams send it."""
+    return rate_limited(email.utils.format_datetime(when.astimezone(UTC), usegmt=True))
+
+
+def hang(seconds: float = 5.0) -> Reply:
+    """A reply that arrives after the client's timeout (tests set it to 1 s)."""
+    return Reply(200, {}, delay=seconds)
 
 
 def server_error(status: int = 500) -> Reply:
@@ -109,13 +126,24 @@ def legacy_usage(five=48.0, week=64.0, *, five_resets=None, week_resets=None, no
 
 
 def limits_usage(
-    session=47, weekly=12, scoped=88, *, now=None, session_resets=None, week_resets=None
+    session=47,
+    weekly=12,
+    scoped=88,
+    *,
+    now=None,
+    session_resets=None,
+    week_resets=None,
+    legacy: bool = True,
+    extra_limits: tuple = (),
 ) -> dict:
-    """The 2026 shape: `limits[]` plus `spend`, legacy per-model keys null."""
+    """The 2026 shape: `limits[]` plus `spend`, legacy per-model keys null.
+
+    `legacy=False` drops the legacy window keys too (a limits-only body); `extra_limits` appends items
+    (`severity: "warn"`, `kind: "spend"`)."""
     now = now or datetime.now(UTC)
     s_reset = iso(session_resets or now + timedelta(hours=3), fraction=False)
     w_reset = iso(week_resets or now + timedelta(days=4), fraction=False)
-    return {
+    body = {
         "five_hour": {"utilization": session, "resets_at": s_reset},
         "seven_day": {"utilization": weekly, "resets_at": w_reset},
         "seven_day_opus": None,
@@ -163,6 +191,11 @@ def limits_usage(
             "decimal_places": 2,
         },
     }
+    body["limits"].extend(extra_limits)
+    if not legacy:
+        for key in ("five_hour", "seven_day", "seven_day_opus", "seven_day_sonnet", "extra_usage"):
+            del body[key]
+    return body
 
 
 def new_org_uuid() -> str:
@@ -214,6 +247,7 @@ class FakeClaude:
         self._access: dict[str, str] = {}  # live access token → oauth name
         self._refresh: dict[str, str] = {}  # unspent refresh token → oauth name
         self._admin: dict[str, _AdminOrg] = {}
+        self._overrides: dict[str, _Script] = {}  # path part → scripted replies (see `fail`)
         self._counter = itertools.count(1)
         self._server: ThreadingHTTPServer | None = None
 
@@ -282,12 +316,34 @@ class FakeClaude:
         target = self._cookies.get(credential) or self._oauth.get(credential)
         return target["script"].calls if target else 0
 
-    def add_oauth(self, name: str, *replies, profile: dict | None = None) -> tuple[str, str]:
-        """Returns (access token, refresh token) of a fresh login."""
+    def add_oauth(
+        self,
+        name: str,
+        *replies,
+        profile: dict | None = None,
+        scopes: tuple = ("user:inference", "user:profile"),
+    ) -> tuple[str, str]:
+        """Returns (access token, refresh token) of a fresh login. Without `user:profile` in `scopes` (a
+        `claude setup-token` login) usage and profile answer 403 scope, before and after a refresh."""
         access, refresh = self._new_tokens(name)
         with self._lock:
-            self._oauth[name] = {"script": _Script(replies), "profile": profile or _profile(name)}
+            self._oauth[name] = {
+                "script": _Script(replies),
+                "profile": profile or _profile(name),
+                "scopes": tuple(scopes),
+            }
         return access, refresh
+
+    def fail(self, path_part: str, *replies) -> None:
+        """Every request whose path contains `path_part` gets these replies in order (the last repeats),
+        before any other handling: a 404 on one Admin API report, a hanging token endpoint, a 503 on
+        /organizations."""
+        with self._lock:
+            self._overrides[path_part] = _Script(replies)
+
+    def heal(self, path_part: str) -> None:
+        with self._lock:
+            self._overrides.pop(path_part, None)
 
     def _new_tokens(self, name: str) -> tuple[str, str]:
         n = next(self._counter)
@@ -314,6 +370,10 @@ class FakeClaude:
 
     def handle(self, method: str, path: str, query: dict, headers: dict, body: bytes) -> tuple[str, Reply]:
         """Returns (credential key for concurrency tracking, reply)."""
+        with self._lock:
+            override = next((script for part, script in self._overrides.items() if part in path), None)
+            if override is not None:
+                return path, override.next()
         if path == "/api/organizations":
             key = _session_key(headers)
             account = self._cookies.get(key)
@@ -355,6 +415,8 @@ class FakeClaude:
             if name is None:
                 return bearer, Reply(401, _error("authentication_error", "OAuth access token is invalid."))
             account = self._oauth[name]
+            if "user:profile" not in account["scopes"]:
+                return name, OAUTH_SCOPE
             if path.endswith("/profile"):
                 return name, Reply(200, account["profile"])
             return name, account["script"].next()
@@ -378,7 +440,7 @@ class FakeClaude:
                 "refresh_token": refresh,
                 "expires_in": 28800,
                 "token_type": "Bearer",
-                "scope": "user:inference user:profile",
+                "scope": " ".join(self._oauth[name]["scopes"]),
             },
         )
 

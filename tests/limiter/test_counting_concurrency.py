@@ -5,6 +5,7 @@ import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 from django.db import connection
 
 from limiter import services
@@ -15,6 +16,13 @@ from .conftest import HookApi, credits_rule, token_for
 TURNS = 240
 # Parallel connections; kept under PostgreSQL's default max_connections (100) with room for other clients.
 PARALLEL = 40
+
+
+@pytest.fixture(autouse=True)
+def patient_database(settings):
+    # 40 writers at once queue on SQLite's one write lock for longer than a hook request's database deadline
+    # (config/db/deadline.py) on a busy machine; these tests are about exact counting, not about deadlines.
+    settings.DATABASE_DEADLINE_API_SECONDS = 60
 
 
 def in_parallel(calls: int, action, workers: int = PARALLEL):

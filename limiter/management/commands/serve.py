@@ -1,5 +1,6 @@
 """The embedded one-command service: migrate, first admin, then web (daphne) + Celery worker with beat."""
 
+import os
 import secrets
 import signal
 import subprocess
@@ -11,7 +12,11 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
+from config.private_files import PRIVATE_UMASK
+
 from ... import services
+
+APP = ["config.asgi:application"]
 
 
 class Command(BaseCommand):
@@ -22,6 +27,8 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=8000)
 
     def handle(self, *args, host: str, port: int, **options) -> None:
+        # Everything this service and its children create in var/ (database, WAL, queue) is private.
+        os.umask(PRIVATE_UMASK)
         call_command("migrate", interactive=False, verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
         services.team_current()
@@ -29,7 +36,8 @@ class Command(BaseCommand):
         self._first_admin(url)
         processes = [
             subprocess.Popen(  # noqa: S603 - our own interpreter and fixed arguments
-                [sys.executable, "-m", "daphne", "-b", host, "-p", str(port), "config.asgi:application"]
+                # daphne, refusing requests that arrive too slowly or too large (config/embedded_http.py)
+                [sys.executable, "-m", "config.embedded_http", "-b", host, "-p", str(port), *APP]
             ),
             subprocess.Popen(
                 [
