@@ -49,7 +49,7 @@ migrations-check: $(STAMP)
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
 bench: $(STAMP)
-	$(BIN)/python bench/check_throughput.py
+	$(BIN)/python bench/hot_path.py
 
 bench-accounts: $(STAMP)  ## One polling cycle of 1,000 accounts against the fake with 50 ms latency
 	$(BIN)/python bench/accounts_poll.py --concurrency 32

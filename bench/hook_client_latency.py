@@ -5,14 +5,20 @@ root with `setup` (the interpreter path it records is the one Claude Code would 
 
 - UserPromptSubmit answered by the server (allowed prompt: /check round trip);
 - UserPromptSubmit answered from the cache (server stopped: connection refused, offline rules);
-- PreToolUse from the cached status (no round trip within the 30 s recheck interval).
+- PreToolUse from the cached status (no round trip within the 30 s recheck interval);
+- the managed status line (records the model, prints the budget from the cache; no network), where the client
+  has one.
 
-Usage: .venv/bin/python bench/hook_client_latency.py [--runs 100] [--python /usr/bin/python3]
+Wall time is what a developer waits; CPU ms is the hook process's own user+system time. The load average is
+printed with the figures: on a shared machine it moves them.
+
+Usage: .venv/bin/python bench/hook_client_latency.py [--runs 100] [--python /usr/bin/python3] [--client FILE]
 """
 
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -37,15 +43,22 @@ def _django(var_dir: Path):
     call_command("migrate", verbosity=0)
 
 
+def _children_cpu():
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _time(argv, env, stdin, runs):
-    samples = []
+    samples, cpu = [], []
     for _ in range(runs):
+        cpu_before = _children_cpu()
         started = time.perf_counter()
         done = subprocess.run(argv, input=stdin, env=env, capture_output=True, check=False)
         samples.append((time.perf_counter() - started) * 1000)
+        cpu.append((_children_cpu() - cpu_before) * 1000)
         if done.returncode != 0:
             raise SystemExit(f"client failed: {done.stderr.decode()}")
-    return samples, done.stdout.decode()
+    return (samples, cpu), done.stdout.decode()
 
 
 def _expect_silence(out):
@@ -53,10 +66,14 @@ def _expect_silence(out):
         raise SystemExit(f"expected an allowed event, the client said: {out}")
 
 
-def _summary(label, samples):
+def _summary(label, measured):
+    samples, cpu = measured
     ordered = sorted(samples)
     p95 = ordered[max(0, round(0.95 * len(ordered)) - 1)]
-    print(f"{label:<44} median {statistics.median(ordered):6.1f} ms   p95 {p95:6.1f} ms   (n={len(ordered)})")
+    print(
+        f"{label:<44} median {statistics.median(ordered):6.1f} ms   p95 {p95:6.1f} ms   "
+        f"CPU {statistics.median(cpu):5.1f} ms   (n={len(ordered)})"
+    )
 
 
 def main() -> None:
@@ -122,7 +139,8 @@ def main() -> None:
         subprocess.run(
             [*base, "SessionStart"], input=event("SessionStart", model="opus"), env=env, check=True
         )
-        print(f"hook client on {args.python} ({sys.platform}), {args.runs} runs each")
+        print(f"hook client {args.client.name} on {args.python} ({sys.platform}), {args.runs} runs each")
+        print("load average before: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
         _time(["/bin/true"], env, b"", 5)
         bare, _ = _time([args.python, "-I", "-S", "-c", "pass"], env, b"", args.runs)
         _summary("interpreter start (-I -S -c pass)", bare)
@@ -134,12 +152,24 @@ def main() -> None:
         tool, out = _time([*base, "PreToolUse"], env, event("PreToolUse", tool_name="Bash"), args.runs)
         _expect_silence(out)
         _summary("PreToolUse, cached status", tool)
+        help_text = subprocess.run(
+            [args.python, "-I", "-S", str(hook), "--help"], capture_output=True, text=True, check=False
+        )
+        if "statusline" in help_text.stdout:
+            status = json.dumps(
+                {"session_id": "bench", "cwd": tmp, "model": {"id": "claude-opus-4-1-20250805"}}
+            ).encode()
+            line, out = _time([args.python, "-I", "-S", str(hook), "statusline"], env, status, args.runs)
+            if "opus" not in out:
+                raise SystemExit(f"expected the budget line, the client printed: {out!r}")
+            _summary("status line, from the cache", line)
         server.stop()
         offline, out = _time(
             [*base, "UserPromptSubmit"], env, event("UserPromptSubmit", prompt="hi"), args.runs
         )
         _expect_silence(out)
         _summary("UserPromptSubmit, from cache (server down)", offline)
+        print("load average after:  {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
 
 
 if __name__ == "__main__":

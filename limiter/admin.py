@@ -10,7 +10,7 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from . import selectors, services
+from . import counters, selectors, services
 from .hook_client import install_command, server_url
 from .models import Device, HookToken, Rule, Seat, SessionEvent, Team, UsageEvent
 
@@ -216,6 +216,12 @@ class TeamAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return super().has_add_permission(request) and not Team.objects.exists()
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and "timezone" in form.changed_data:
+            # Counters are per local day: a new zone regroups them (checks read the rows meanwhile).
+            counters.rebuild(obj)
 
     def has_delete_permission(self, request, obj=None):
         return False

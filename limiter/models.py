@@ -62,8 +62,10 @@ class Team(models.Model):
         "`default` prices families not listed.",
     )
     extra_families = models.JSONField(
-        default=list, blank=True, validators=[validate_families],
-        help_text="Model families besides opus, sonnet and haiku, e.g. [\"fable\"].",
+        default=list,
+        blank=True,
+        validators=[validate_families],
+        help_text='Model families besides opus, sonnet and haiku, e.g. ["fable"].',
     )
     model_aliases = models.JSONField(default=default_aliases, blank=True, validators=[validate_aliases])
     unknown_model_policy = models.CharField(
@@ -89,6 +91,8 @@ class Team(models.Model):
     event_retention_days = models.PositiveIntegerField(default=90)
     # Bumped whenever a default rule changes, so processes can cache rules safely.
     rules_version = models.PositiveIntegerField(default=0, editable=False)
+    # The zone the usage counters' local days are in; empty while they are out of date (see counters.py).
+    counters_timezone = models.CharField(max_length=64, blank=True, default="", editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -97,6 +101,19 @@ class Team(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs):
+        if self._state.adding:
+            # A new team has no usage yet, so its (empty) counters are valid in its zone from the start.
+            self.counters_timezone = self.timezone
+            return super().save(*args, **kwargs)
+        # Counters keyed by the old zone's days are wrong in a new one: invalidated here, rebuilt later.
+        # counters_timezone is never written from a stale instance, only by the counters module.
+        Team.objects.filter(pk=self.pk).exclude(timezone=self.timezone).update(counters_timezone="")
+        fields = kwargs.pop("update_fields", None) or [
+            f.name for f in self._meta.concrete_fields if not f.primary_key
+        ]
+        return super().save(*args, update_fields=[f for f in fields if f != "counters_timezone"], **kwargs)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -164,8 +181,7 @@ class Rule(models.Model):
             ),
             models.CheckConstraint(condition=Q(type__in=RULE_TYPES), name="rule_type_valid"),
             models.CheckConstraint(
-                condition=~Q(type__in=[PER_MODEL, CREDITS])
-                | (Q(window__in=WINDOWS) & Q(value__gte=-1)),
+                condition=~Q(type__in=[PER_MODEL, CREDITS]) | (Q(window__in=WINDOWS) & Q(value__gte=-1)),
                 name="rule_limit_has_window_and_value",
             ),
             models.CheckConstraint(
@@ -336,6 +352,32 @@ class UsageEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.seat_id} {self.family} at {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+class UsageCounter(models.Model):
+    """A seat's counted turns of one local day (team zone) and family: what /check reads instead of rows.
+
+    Kept by /count in the same transaction as the usage row, and equal to the aggregate of the rows
+    (`manage.py rebuild_usage_counters` recomputes them).
+    """
+
+    seat = models.ForeignKey(Seat, on_delete=models.CASCADE, related_name="usage_counters")
+    day = models.DateField()
+    family = models.CharField(max_length=32)
+    turns = models.PositiveIntegerField(default=0)
+    credits = models.BigIntegerField(default=0)
+    input_tokens = models.BigIntegerField(default=0)
+    output_tokens = models.BigIntegerField(default=0)
+    cache_creation_input_tokens = models.BigIntegerField(default=0)
+    cache_read_input_tokens = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["seat", "day", "family"], name="usage_counter_one_per_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.seat_id} {self.day} {self.family}: {self.turns}"
 
 
 class SessionEvent(models.Model):

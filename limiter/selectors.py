@@ -1,6 +1,6 @@
 """Reads for the hook API, the admin and other apps."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
@@ -8,7 +8,7 @@ from uuid import UUID
 from django.db import connection
 from django.db.models import Count, Q, Sum
 
-from . import engine
+from . import counters, engine
 from .engine import RuleSpec, Usage
 from .families import BUILTIN_FAMILIES, DEFAULT_FAMILY
 from .models import CreditHold, Rule, Seat, Team, UsageEvent
@@ -100,6 +100,31 @@ def _recent_turns(seat_id, now: datetime) -> list[engine.CountedTurn]:
     ]
 
 
+class RecentTurns(Sequence):
+    """A seat's turns of the last 24 hours, read on first use.
+
+    The engine needs them only to say when a sliding-window deny lifts; an allowed check never reads them.
+    """
+
+    def __init__(self, seat_id, now: datetime):
+        self._seat_id, self._now = seat_id, now
+        self._turns: list[engine.CountedTurn] | None = None
+
+    def _loaded(self) -> list[engine.CountedTurn]:
+        if self._turns is None:
+            self._turns = _recent_turns(self._seat_id, self._now)
+        return self._turns
+
+    def __getitem__(self, index):
+        return self._loaded()[index]
+
+    def __len__(self) -> int:
+        return len(self._loaded())
+
+    def __iter__(self):
+        return iter(self._loaded())
+
+
 def seat_usage(
     seat: Seat,
     *,
@@ -110,8 +135,9 @@ def seat_usage(
 ) -> Usage:
     """Counts and credits per window; recent turns only when a sliding rule needs them.
 
-    Without `windows`, only today (always reported) and the windows the rules use are aggregated, so a
-    seat without monthly rules never scans a month of events.
+    Without `windows`, only today (always reported) and the windows the rules use are read. Calendar
+    windows come from the usage counters (a few rows whatever the history), unless the counters are out
+    of date for the team's zone, when the rows are aggregated instead.
     """
     rules = list(rules)
     if windows is None:
@@ -119,7 +145,10 @@ def seat_usage(
     # Holds first, events second: a /count that commits in between (it inserts its event and drops its
     # hold in one transaction) is then seen twice, never not at all, so a race can only over-count.
     held = _open_holds(seat.pk, now, exclude_session) if _uses_holds(rules) else {}
-    counts, credits = _aggregated_usage([seat.pk], window_starts(seat.team, now, windows))[seat.pk]
+    if counters.valid_for(seat.team):
+        counts, credits = counters.windows_usage(seat.pk, seat.team, now, windows)
+    else:
+        counts, credits = _aggregated_usage([seat.pk], window_starts(seat.team, now, windows))[seat.pk]
     return _usage(seat.pk, rules, counts, credits, held, now)
 
 
@@ -141,8 +170,8 @@ def _open_holds(seat_id, now: datetime, exclude_session: str | None) -> dict[str
 
 
 def _usage(seat_id, rules: list[RuleSpec], counts, credits, held, now: datetime) -> Usage:
-    """A seat's Usage; its turns of the last 24 hours are read only when a sliding rule needs them."""
-    recent = _recent_turns(seat_id, now) if any(r.window == SLIDING_24H for r in rules) else []
+    """A seat's Usage; its turns of the last 24 hours are read only if a sliding rule asks for them."""
+    recent = RecentTurns(seat_id, now) if any(r.window == SLIDING_24H for r in rules) else ()
     return Usage(
         counts=counts,
         credits=credits,

@@ -2,7 +2,7 @@
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -12,7 +12,7 @@ from django.utils import timezone
 from config import attempts
 from config.crypto import digest, new_token, random_code
 
-from . import admission, engine, messages, selectors
+from . import admission, counters, engine, messages, selectors
 from .errors import InvalidCode, InvalidInput, TooManyAttempts
 from .families import UNKNOWN_DENY, resolve_family
 from .models import (
@@ -26,6 +26,7 @@ from .models import (
     Team,
     UsageEvent,
 )
+from .windows import local_instant
 
 TOUCH_INTERVAL = timedelta(seconds=60)
 # A gap this long between calls of one machine is a silence the server can vouch for.
@@ -393,6 +394,7 @@ def record_count(
                 silence=silence,
             )
             event.save(force_insert=True)
+            counters.add_turn(event, team)
             SessionEvent.objects.create(
                 seat=seat,
                 device_id=token.device_id,
@@ -418,7 +420,11 @@ def prune_old_events(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     removed = 0
     for team in Team.objects.all():
-        cutoff = now - timedelta(days=team.event_retention_days)
+        # Whole local days go, so the usage counters of the days kept still equal their rows.
+        first_kept = counters.window_day(now - timedelta(days=team.event_retention_days), team.tz)
+        cutoff = local_instant(first_kept, time(0), team.tz)
+        if team.counters_timezone == team.timezone:
+            counters.prune_before(team, first_kept)
         removed += UsageEvent.objects.filter(seat__team=team, occurred_at__lt=cutoff).delete()[0]
         removed += SessionEvent.objects.filter(seat__team=team, created_at__lt=cutoff).delete()[0]
     CreditHold.objects.filter(expires_at__lte=now).delete()

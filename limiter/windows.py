@@ -5,8 +5,7 @@ Also runs in the hook client (Python 3.9+, standard library only): limiter/hook_
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
 
 UTC = timezone.utc
 
@@ -26,7 +25,7 @@ WINDOW_TITLES = {
 }
 
 
-def local_instant(day: date, at: time, tz: ZoneInfo) -> datetime:
+def local_instant(day: date, at: time, tz: tzinfo) -> datetime:
     """The UTC instant of a local wall time.
 
     fold=0 makes zoneinfo apply the offset in force before a transition: an ambiguous time is its first
@@ -43,7 +42,7 @@ def _next_month_start(day: date) -> date:
     return date(day.year + 1, 1, 1) if day.month == 12 else date(day.year, day.month + 1, 1)
 
 
-def window_bounds(window: str, now: datetime, tz: ZoneInfo) -> tuple[datetime, datetime | None]:
+def window_bounds(window: str, now: datetime, tz: tzinfo) -> tuple[datetime, datetime | None]:
     """(start, end) of the window containing `now`, both UTC. A sliding window has no fixed end."""
     if window == SLIDING_24H:
         return now - SLIDING_SPAN, None
@@ -60,7 +59,7 @@ def window_bounds(window: str, now: datetime, tz: ZoneInfo) -> tuple[datetime, d
     return local_instant(first, time(0), tz), local_instant(after, time(0), tz)
 
 
-def minute_of_day(moment: datetime, tz: ZoneInfo) -> int:
+def minute_of_day(moment: datetime, tz: tzinfo) -> int:
     local = moment.astimezone(tz)
     return local.hour * 60 + local.minute
 
@@ -72,7 +71,7 @@ def in_daily_range(minute: int, start: int, end: int) -> bool:
     return minute >= start or minute < end
 
 
-def next_local_time(now: datetime, at: time, tz: ZoneInfo) -> datetime:
+def next_local_time(now: datetime, at: time, tz: tzinfo) -> datetime:
     """The first instant after `now` whose wall clock in `tz` reads `at` (or the gap it falls in)."""
     day = now.astimezone(tz).date()
     for offset in range(3):

@@ -33,6 +33,7 @@ def parse_args(argv):
         ("doctor", "check the installation"),
         ("uninstall", "remove the hook and revoke this machine's token (root)"),
         ("watchdog", "restore the hook, config and managed settings if changed (root)"),
+        ("statusline", "the managed status line (Claude Code runs it, JSON on stdin)"),
     ):
         command = sub.add_parser(name, help=text)
         if name == "uninstall":
@@ -55,11 +56,16 @@ COMMANDS = {
 
 
 def main(argv):
-    """Hooks first and without argparse: they run on every prompt and tool call."""
+    """Hooks and the status line first and without argparse: they run on every prompt, tool call and
+    update of the conversation."""
     if argv[:1] == ["hook"]:
         from .hooks import run_hook
 
         return run_hook(Paths(), argv[1] if len(argv) > 1 else None)
+    if argv[:1] == ["statusline"]:
+        from .statusline import run
+
+        return run(Paths())
     parser, args = parse_args(argv)
     if args.command not in COMMANDS:
         parser.print_help()

@@ -37,7 +37,22 @@ class Install:
             raise Broken("Claude Governor's configuration is incomplete (server URL or token missing).")
 
     def call(self, method, path, payload=None, timeout=GATE_TIMEOUT):
-        return http_json(method, self.server, path, payload, token=self.token, timeout=timeout)
+        status, body = http_json(method, self.server, path, payload, token=self.token, timeout=timeout)
+        if status == 401:
+            remember_rejection(self.paths, body)
+        return status, body
+
+
+def remember_rejection(paths, body):
+    """A 401 sticks in the cache until an authenticated answer clears it (server.apply_answer): a revoked
+    machine that then loses its server must not go on from cache for the offline grace."""
+    from .base import iso, now_utc
+    from .state import update_state
+
+    error = body.get("error") if isinstance(body.get("error"), str) else "token rejected"
+    error = f"HTTP 401: {error}"
+    mark = {"at": iso(now_utc()), "error": error[:300]}
+    update_state(paths, lambda state: state.__setitem__("token_rejected", mark))
 
 
 def leftovers(install_dir):

@@ -49,6 +49,7 @@ def send_count(install, paths, path, payload, timeout):
 
 def _mark_sent(state, event_id, now):
     state["contact_at"] = iso(now)
+    state.pop("token_rejected", None)
     for turn in state.get("turns") or []:
         if turn.get("id") == event_id:
             turn["sent"] = True

@@ -6,7 +6,7 @@ from .base import GATE_TIMEOUT, Unreachable, block_prompt, now_utc, parse_iso
 from .counts import queued_counts, replay_queue
 from .paths import log
 from .server import apply_answer, do_sync, fetch_report, react_to_status
-from .state import load_session, load_state, save_session, server_now, update_state
+from .state import load_session, load_state, reported_model, save_session, server_now, update_state
 from .transcript import active_model, advance_transcript
 
 
@@ -17,7 +17,7 @@ def on_prompt(paths, install, inp):
     session = load_session(paths, session_id or "no-session")
     if advance_transcript(session, inp.get("transcript_path") or session.get("transcript")):
         save_session(paths, session_id or "no-session", session)
-    model = active_model(session, inp)
+    model = active_model(session, inp, reported_model(paths, session_id or "no-session"))
     state = load_state(paths)
     timeout = paths.tunable(config, "gate_timeout", GATE_TIMEOUT)
     reachable = True
@@ -47,6 +47,16 @@ def on_prompt(paths, install, inp):
             log(paths, f"check: server unreachable: {exc}")
     if body is None:
         return _offline_gate(paths, state, model)
+    if status == 401:
+        # The token is revoked or unknown (Install.call remembered it): this prompt and, offline, the next.
+        reason = body.get("reason") or body.get("error") or "This machine's token was rejected."
+        block_prompt(f"{reason}\n\n(Claude Governor server: HTTP 401)")
+        return 0
+    if status != 200 or not isinstance(body.get("allowed"), bool):
+        # A 5xx, a proxy's JSON, anything that is not a decision: the server is unavailable, not saying no.
+        why = _unavailable(status, body)
+        log(paths, f"check: {why}")
+        return _offline_gate(paths, state, model, why=why)
     if not drained and status == 200 and body.get("allowed") is True:
         # The server has not seen every turn yet: its allow stands only if the local count agrees.
         now = now_utc()
@@ -55,20 +65,14 @@ def on_prompt(paths, install, inp):
     return _online_decision(paths, install, state, status, body, timeout)
 
 
+def _unavailable(status, body):
+    error = body.get("error") if isinstance(body.get("error"), str) else "no decision"
+    return f"server unavailable (HTTP {status}: {error[:200]})"
+
+
 def _online_decision(paths, install, state, status, body, timeout):
-    allowed = body.get("allowed")
-    if not isinstance(allowed, bool):
-        block_prompt(
-            f"Claude Governor's server gave an unexpected answer (HTTP {status}: "
-            f"{body.get('error') or 'no decision'}). The prompt was not sent; "
-            "try again, and tell your admin if this persists."
-        )
-        return 0
-    if status != 200:
-        # Error bodies decide this prompt (never allowing it) but never reach the cache.
-        reason = body.get("reason") or body.get("error") or "Claude Governor could not check this prompt."
-        block_prompt(f"{reason}\n\n(Claude Governor server: HTTP {status})")
-        return 0
+    """A server decision (HTTP 200 with a boolean `allowed`): obeyed, and folded into the cache."""
+    allowed = body["allowed"]
     now = now_utc()
     previous = {}
 
@@ -104,6 +108,14 @@ def _online_decision(paths, install, state, status, body, timeout):
 def _offline_gate(paths, state, model, checked_online=False, why="server unreachable"):
     """Decides from the cache, within the team's offline grace. `why` says in the message what made the
     server's answer unusable (unreachable, or an answer that was no decision)."""
+    rejected = (state or {}).get("token_rejected")
+    if isinstance(rejected, dict):
+        block_prompt(
+            f"{_headline(why)}, and the last answer it gave rejected this machine's token "
+            f"({rejected.get('error')}, {rejected.get('at')}). Prompts stay blocked until a server accepts "
+            "it again; ask your admin for a new install code."
+        )
+        return 0
     if state is None:
         block_prompt(
             f"{_headline(why)} and this machine has not synced its rules yet, so prompts stay blocked. "
@@ -147,4 +159,4 @@ def _offline_gate(paths, state, model, checked_online=False, why="server unreach
 def _headline(why):
     if why == "server unreachable":
         return "Claude Governor cannot reach its server"
-    return f"Claude Governor's server is unavailable ({why})"
+    return f"Claude Governor's {why.replace('unavailable', 'is unavailable', 1)}"

@@ -24,7 +24,7 @@ from .gate import on_prompt
 from .jsonfast import json_loads
 from .paths import log
 from .server import apply_answer, do_sync, react_to_status
-from .state import load_session, load_state, save_session, server_now, update_state
+from .state import load_session, load_state, reported_model, save_session, server_now, update_state
 from .transcript import active_model, advance_transcript, tail_model
 
 
@@ -34,10 +34,11 @@ def on_session_start(paths, install, inp):
     transcript = inp.get("transcript_path")
     if isinstance(inp.get("model"), str) and inp["model"].strip():
         session["model"] = inp["model"].strip()
-        session["model_source"] = "session_start"
+        session["model_at"] = iso(now_utc())
     else:
         # A resumed or cleared session: a model seen before this start no longer outranks settings.
         session.pop("model", None)
+        session.pop("model_at", None)
     if isinstance(transcript, str) and transcript:
         history = tail_model(transcript)
         if history:
@@ -53,7 +54,8 @@ def on_session_start(paths, install, inp):
     save_session(paths, session_id, session)
     _prune_sessions(paths)
     if install.present:
-        ok, message = do_sync(install, paths, inp, active_model(session, inp))
+        model = active_model(session, inp, reported_model(paths, session_id))
+        ok, message = do_sync(install, paths, inp, model)
         if not ok:
             log(paths, f"sync at session start failed: {message}")
     return 0
@@ -73,8 +75,8 @@ def _prune_sessions(paths):
 
 
 def on_pre_tool(paths, install, inp):
-    """Stops a paused or killed seat mid-turn, from the status learned at the last answer; asks the
-    server again at most once per recheck interval."""
+    """Stops a paused or killed seat, or a machine whose token was rejected, mid-turn, from what the last
+    answer said; asks the server again at most once per recheck interval."""
     state = load_state(paths)
     if state is None:
         return 0
@@ -96,10 +98,18 @@ def on_pre_tool(paths, install, inp):
             previous = state.get("status")
             state = update_state(paths, lambda s: apply_answer(s, {"status": body["status"]}, now, "probe"))
             react_to_status(install, paths, previous, state)
-    if state.get("status") in ("killed", "paused"):
+        elif status == 401:
+            state = load_state(paths) or state
+    reason = None
+    if isinstance(state.get("token_rejected"), dict):
+        reason = "Claude Governor's server rejected this machine's token ({}).".format(
+            state["token_rejected"].get("error")
+        )
+    elif state.get("status") in ("killed", "paused"):
         from .. import messages
 
         reason = messages.KILLED if state["status"] == "killed" else messages.PAUSED
+    if reason is not None:
         emit(
             {
                 "continue": False,
@@ -120,7 +130,7 @@ def on_stop(paths, install, inp):
     session = load_session(paths, session_id or "no-session")
     advance_transcript(session, inp.get("transcript_path") or session.get("transcript"))
     usage = dict(zip(USAGE_FIELDS, session.get("pending") or [0, 0, 0, 0]))
-    model = active_model(session, inp)
+    model = active_model(session, inp, reported_model(paths, session_id or "no-session"))
     state = load_state(paths) or {}
     now = server_now(state)
     last = inp.get("last_assistant_message")

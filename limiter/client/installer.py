@@ -108,6 +108,7 @@ def cmd_setup(args):
         "settings_dir_existed": (previous or {}).get("settings_dir_existed", settings_dir_existed),
         "managed_hooks_only": not args.allow_user_hooks,
         "claude_bin": _find_claude(user) or (previous or {}).get("claude_bin"),
+        "status_line_previous": _previous_status_line(current, managed_dir, previous),
         "user": user[3] if user else None,
         "watchdog": watchdog,
     }
@@ -121,6 +122,23 @@ def cmd_setup(args):
     print("  watchdog: {}".format(watchdog["summary"]))
     print("Restart Claude Code to start using it.")
     return 0
+
+
+def _previous_status_line(current, managed_dir, previous):
+    """A managed status line ours replaces (in the file we write, or the main managed file beside our
+    drop-in): the status line command runs it and keeps its output."""
+    from .statusline import command_of
+
+    main: dict = {}
+    try:
+        main = read_json(os.path.join(managed_dir, "managed-settings.json")) or {}
+    except (OSError, ValueError):
+        pass
+    for settings in (current, main):
+        command = command_of((settings or {}).get("statusLine"))
+        if command:
+            return command
+    return (previous or {}).get("status_line_previous")
 
 
 def _find_claude(user):

@@ -31,9 +31,15 @@ def _is_ours(handler):
     return isinstance(handler, dict) and HOOK_NAME in str(handler.get("command", ""))
 
 
+def status_line(python, hook_path):
+    """The managed status line (statusline.py); it runs the one it replaces, so nothing is lost."""
+    return {"type": "command", "command": f'"{python}" -I -S "{hook_path}" statusline', "padding": 0}
+
+
 def merge_settings(existing, python, hook_path, managed_only):
-    """Our four hook registrations merged into a settings object; everything else is kept."""
+    """Our four hook registrations and the status line merged into a settings object; the rest is kept."""
     settings = dict(existing) if isinstance(existing, dict) else {}
+    settings["statusLine"] = status_line(python, hook_path)
     hooks = settings.get("hooks") if isinstance(settings.get("hooks"), dict) else {}
     hooks = strip_ours(hooks)
     for event, groups in governor_hooks(python, hook_path).items():
@@ -65,6 +71,8 @@ def registered(settings, python, hook_path, managed_only):
     if not isinstance(settings, dict) or not isinstance(settings.get("hooks"), dict):
         return False
     if managed_only and settings.get("allowManagedHooksOnly") is not True:
+        return False
+    if settings.get("statusLine") != status_line(python, hook_path):
         return False
     for event in EVENTS:
         commands = [
@@ -120,9 +128,13 @@ def restore_settings(paths, config):
     current["hooks"] = hooks
     if not hooks:
         current.pop("hooks")
-    if "allowManagedHooksOnly" in before:
-        current["allowManagedHooksOnly"] = before["allowManagedHooksOnly"]
-    else:
-        current.pop("allowManagedHooksOnly", None)
+    keys = ["allowManagedHooksOnly"]
+    if _is_ours(current.get("statusLine")):
+        keys.append("statusLine")  # an admin's later status line stays
+    for key in keys:
+        if key in before:
+            current[key] = before[key]
+        else:
+            current.pop(key, None)
     write_file(settings_file, pretty_json(current), 0o644)
 

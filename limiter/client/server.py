@@ -23,6 +23,8 @@ from .state import update_state
 def apply_answer(state, body, now, kind):
     """Fold a successful (HTTP 200) server answer into the state. Error bodies never get here."""
     state["contact_at"] = iso(now)
+    # An authenticated answer is the server saying this machine's token is good again.
+    state.pop("token_rejected", None)
     if body.get("status") in ("active", "paused", "killed"):
         state["status"] = body["status"]
         state["status_at"] = iso(now)
@@ -45,6 +47,7 @@ def apply_answer(state, body, now, kind):
 
 
 def _apply_report(state, report, now):
+    state.pop("token_rejected", None)
     state["report"] = report
     state["report_at"] = iso(now)
     if isinstance(report.get("user"), dict):
@@ -64,7 +67,8 @@ def _prune_turns(state, now):
         at = parse_iso(turn.get("at"))
         if at is None or at < oldest:
             continue
-        if turn.get("sent") and report_at is not None and at <= report_at:
+        # A turn inside the report is counted there; it is kept a day for the sliding window's reset time.
+        if turn.get("sent") and report_at is not None and at <= report_at and now - at > timedelta(hours=24):
             continue
         kept.append(turn)
     state["turns"] = kept

@@ -93,9 +93,9 @@ def server_now(state):
     return now_utc() + timedelta(seconds=float(skew))
 
 
-def _session_file(paths, session_id):
+def _session_file(paths, session_id, suffix=".json"):
     safe = "".join(c for c in str(session_id) if c.isalnum() or c in "-_")[:100] or "no-session"
-    return os.path.join(paths.sessions, safe + ".json")
+    return os.path.join(paths.sessions, safe + suffix)
 
 
 def load_session(paths, session_id):
@@ -112,3 +112,34 @@ def save_session(paths, session_id, session):
     except OSError as exc:
         log(paths, f"session not saved: {exc}")
 
+
+# The model Claude Code reports for a session on the status line, in a file of its own: the status line
+# writes it several times a second while hooks rewrite the session file, and neither may undo the other.
+
+
+def reported_model(paths, session_id):
+    """{"model", "at"} as the status line last recorded it for the session, or None."""
+    try:
+        record = read_json(_session_file(paths, session_id, ".model.json"))
+    except (OSError, ValueError):
+        return None
+    if not record or not isinstance(record.get("model"), str) or parse_iso(record.get("at")) is None:
+        return None
+    return record
+
+
+def record_reported_model(paths, session_id, model, previous=None, family=None, synced_at=None):
+    """Writes only when something changed: the status line runs on every update of the conversation. The
+    family (for the rules of the sync at `synced_at`) is kept for the status line. Returns the record."""
+    if previous is not None and previous.get("model") == model:
+        if family is None or (previous.get("family"), previous.get("family_synced")) == (family, synced_at):
+            return previous
+        at = previous.get("at")
+    else:
+        at = iso(now_utc())
+    record = {"model": model, "at": at, "family": family, "family_synced": synced_at}
+    try:
+        write_atomic(_session_file(paths, session_id, ".model.json"), record)
+    except OSError as exc:
+        log(paths, f"reported model not saved: {exc}")
+    return record

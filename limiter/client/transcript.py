@@ -44,8 +44,8 @@ def advance_transcript(session, path):
         if model == "<synthetic>" or entry.get("isApiErrorMessage"):
             continue
         if isinstance(model, str) and model and not entry.get("isSidechain"):
-            session["model"] = model
-            session["model_source"] = "transcript"
+            # A file the user can append to: it fills a gap (active_model), it never overrides.
+            session["transcript_model"] = model
         key = message.get("id") or entry.get("requestId") or entry.get("uuid")
         if not key or "usage" not in message:
             continue
@@ -115,11 +115,22 @@ def settings_model(cwd):
     return None
 
 
-def active_model(session, inp):
-    """Newest knowledge first: a model seen in the transcript since SessionStart (it follows /model
-    switches), else SessionStart's `model`, else the transcript's history, else settings, else env."""
+def active_model(session, inp, reported=None):
+    """What Claude Code itself said first, the newer of the status line's model (`reported`, it follows
+    /model switches) and SessionStart's; only then the user-writable sources: the transcript since the
+    session started, its history, settings, the environment."""
+    from .base import parse_iso
+
+    said = []
+    # (A session file from before 1.1 may hold a transcript model under "model": it stays a gap-filler.)
+    if isinstance(session.get("model"), str) and session.get("model_source") != "transcript":
+        said.append((parse_iso(session.get("model_at")), session["model"]))
+    if reported:
+        said.append((parse_iso(reported.get("at")), reported.get("model")))
+    said.sort(key=lambda item: (item[0] is not None, item[0] or 0), reverse=True)
     for candidate in (
-        session.get("model"),
+        *(model for _, model in said),
+        session.get("transcript_model") or session.get("model"),
         session.get("history_model"),
         settings_model(inp.get("cwd")),
         os.environ.get("ANTHROPIC_MODEL"),

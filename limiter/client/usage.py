@@ -3,7 +3,7 @@
 from ..families import BUILTIN_FAMILIES
 from ..messages import format_when
 from ..windows import SLIDING_24H, WINDOWS, window_bounds
-from .offline import team_zone
+from .tally import team_zone
 
 
 def countdown(delta_seconds):

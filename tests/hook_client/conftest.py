@@ -176,6 +176,21 @@ class Machine:
                 }
                 handle.write(json.dumps(line) + "\n")
 
+    def status_line(self, model: str, session_id: str = "sess-1", script: Path = CLIENT, **fields) -> Result:
+        """One status line update as Claude Code sends it (claude-code-telemetry.md §1.2)."""
+        payload = {
+            "hook_event_name": "Status",
+            "session_id": session_id,
+            "transcript_path": str(self.transcript),
+            "cwd": str(self.project),
+            "model": {"id": model, "display_name": model},
+            "workspace": {"current_dir": str(self.project), "project_dir": str(self.project)},
+            **fields,
+        }
+        result = self.run("statusline", stdin=json.dumps(payload), script=script)
+        assert result.returncode == 0, result.stderr
+        return result
+
     def prompt(self, text: str = "fix the tests", **kw) -> Result:
         return self.hook("UserPromptSubmit", prompt=text, **kw)
 

@@ -68,11 +68,12 @@ def test_blocks_when_limit_reached_with_reason_usage_credits_and_reset(installed
     assert SessionEvent.objects.filter(seat=seat, kind="blocked").count() == 1
 
 
-def test_switching_model_in_session_is_followed_from_the_transcript(installed, seat):
+def test_switching_model_in_session_is_followed_from_the_status_line(installed, seat):
     opus_daily(seat, 1)
     installed.turn(model="claude-opus-4-1-20250805")
     assert installed.prompt().blocked_reason is not None
-    # /model sonnet: the next assistant line in the transcript shows the new model.
+    # /model sonnet: Claude Code reports the new model on the status line (the transcript may only fill gaps).
+    installed.status_line(model="claude-sonnet-4-5-20250929")
     installed.write_turn("claude-sonnet-4-5-20250929", "msg_sonnet")
     assert installed.prompt().blocked_reason is None
     installed.hook("Stop", last_assistant_message="ok")
@@ -230,7 +231,9 @@ def _error_server(bodies):
     return server
 
 
-def test_error_bodies_never_allow_and_never_reach_the_cache(installed, seat):
+def test_error_bodies_never_reach_the_cache(installed, seat):
+    """Answers that are no decision are "server unavailable" (test_attacks): decided from the cache, which
+    they never change."""
     server = _error_server(
         [(500, {"error": "Internal server error"}), (200, {"message": "hello"}), (200, {"allowed": "yes"})]
     )
@@ -241,9 +244,7 @@ def test_error_bodies_never_allow_and_never_reach_the_cache(installed, seat):
     before = installed.state_file.read_text()
     try:
         for _ in range(3):
-            reason = installed.prompt().blocked_reason
-            assert reason is not None
-            assert "unexpected answer" in reason
+            assert installed.prompt().stdout == ""
     finally:
         server.shutdown()
     assert installed.state_file.read_text() == before

@@ -1,0 +1,138 @@
+"""Differential: after replaying a history, the client's offline decision is the server's /check decision.
+
+For random rule sets, time zones, clock times and histories of counted turns, the server answers /check over
+real HTTP at a pinned clock, and the client decides from a cache it built the way it does in the field: the
+/sync and /status answers folded in by its own code, then one turn record per counted turn as its Stop hook
+writes them. Allowed, deny reason and reset time must be equal.
+"""
+
+import itertools
+import json
+import urllib.request
+from datetime import UTC, datetime, time, timedelta
+from unittest import mock
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from limiter import engine, services
+from limiter.client import offline, server
+from limiter.client.base import iso
+from limiter.models import UsageEvent
+
+ZONES = [
+    "UTC",
+    "Europe/Berlin",
+    "America/New_York",
+    "America/St_Johns",
+    "Asia/Kathmandu",
+    "Australia/Lord_Howe",
+    "Pacific/Chatham",
+]
+MODELS = ["claude-opus-4-1-20250805", "sonnet", "claude-3-5-haiku-20241022", "opus[1m]", "gpt-5", "best"]
+WINDOWS = ["daily", "weekly", "monthly", "sliding_24h"]
+SEATS = itertools.count()
+
+per_model = st.fixed_dictionaries(
+    {
+        "type": st.just("per_model"),
+        "model": st.sampled_from(["opus", "sonnet", "haiku", ""]),
+        "window": st.sampled_from(WINDOWS),
+        "value": st.integers(-1, 4),
+    }
+)
+credits = st.fixed_dictionaries(
+    {"type": st.just("credits"), "window": st.sampled_from(WINDOWS), "value": st.integers(-1, 40)}
+)
+clock = st.builds(time, st.integers(0, 23), st.sampled_from([0, 30]))
+time_of_day = st.fixed_dictionaries(
+    {
+        "type": st.just("time_of_day"),
+        "model": st.sampled_from(["opus", "sonnet", ""]),
+        "schedule_start": clock,
+        "schedule_end": clock,
+        "schedule_tz": st.sampled_from(ZONES),
+    }
+).filter(lambda r: r["schedule_start"] != r["schedule_end"])
+# hypothesis bounds are naive; the zone is attached below.
+START, END = datetime(2026, 1, 1), datetime(2027, 12, 31)  # noqa: DTZ001
+moments = st.datetimes(min_value=START, max_value=END).map(
+    # Half a minute away from any minute: the client's clock is pinned through its measured skew.
+    lambda d: d.replace(second=30, microsecond=0, tzinfo=UTC)
+)
+histories = st.lists(
+    st.tuples(st.sampled_from(MODELS), st.integers(1, 40 * 24 * 60)), max_size=8, unique_by=lambda t: t[1]
+)
+
+
+def _call(live, path, token, payload=None):
+    request = urllib.request.Request(
+        live.url + path,
+        data=json.dumps(payload).encode() if payload is not None else None,
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        method="POST" if payload is not None else "GET",
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    zone=st.sampled_from(ZONES),
+    rules=st.lists(st.one_of(per_model, credits, time_of_day), min_size=1, max_size=4),
+    history=histories,
+    now=moments,
+    model=st.sampled_from(MODELS),
+)
+def test_offline_decision_after_replaying_a_history_is_the_servers_check_decision(
+    live, settings, zone, rules, history, now, model
+):
+    settings.REGISTER_RATE_LIMIT = 10**6  # one seat and one registration per example
+    team = services.team_current()
+    team.timezone = zone
+    team.save()
+    seat = services.seat_create(slug=f"diff-{next(SEATS)}", name="Dana")
+    for rule in rules:
+        services.rule_add(owner=seat, **rule)
+    token, _ = services.register(code=services.install_code_issue(seat=seat), ip=None)
+    oldest = now - timedelta(minutes=max([minutes for _, minutes in history], default=0) + 1)
+
+    # The client syncs and fetches its usage report before the history, as at a session start.
+    state: dict = {}
+    with mock.patch("django.utils.timezone.now", return_value=oldest):
+        server.apply_answer(state, _call(live, "/api/v1/sync", token, {"model": model}), oldest, "sync")
+        server._apply_report(state, _call(live, "/api/v1/status", token), oldest)
+    state["turns"] = []
+    for turn_model, minutes in sorted(history, key=lambda t: -t[1]):
+        at = now - timedelta(minutes=minutes)
+        family = services.family_of(team, turn_model)
+        UsageEvent.objects.create(
+            seat=seat,
+            family=family,
+            model_raw=turn_model,
+            credit_cost=engine.credit_cost(family, team.credit_weights),
+            occurred_at=at,
+            received_at=at,
+        )
+        client_family = offline.family_of(state, turn_model)
+        state["turns"].append(
+            {
+                "id": f"t{minutes}",
+                "at": iso(at),
+                "family": client_family,
+                "cost": offline.credit_cost(state, client_family),
+                "sent": True,
+            }
+        )
+
+    with mock.patch("django.utils.timezone.now", return_value=now):
+        answer = _call(live, "/api/v1/check", token, {"model": model})
+    decision = offline.decide(state, model, now)
+
+    assert decision.allowed == answer["allowed"]
+    assert (decision.reason or None) == (answer.get("reason") or None)
+    assert (iso(decision.resets_at) if decision.resets_at else None) == answer.get("resets_at")
