@@ -364,8 +364,9 @@ def record_count(
     _touch_seat(token, now)
     # Only the silence that this very reconnection ended: once the machine has been heard from again
     # since (a later write of last_used_at), an old gap is no excuse for a turn counted now.
-    current = token.silent_until is not None and token.last_used_at == token.silent_until
-    silence = (token.silent_from, token.silent_until) if current and token.silent_from else None
+    since, until = token.silent_from, token.silent_until
+    current = since is not None and until is not None and token.last_used_at == until
+    silence = (since, until) if current and since is not None and until is not None else None
     event = UsageEvent(
         seat=seat,
         device_id=token.device_id,
