@@ -3,41 +3,75 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.deps-stamp
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# Parallel test workers (pytest-xdist); 0 runs the suite in one process.
+TEST_WORKERS ?= 2
 
-.PHONY: install browser peers run test lint typecheck migrations-check bench bench-accounts ci clean
+.PHONY: install lock _relock browser proxy peers run test lint typecheck migrations-check bench bench-accounts ci clean
 
-$(STAMP): requirements.txt requirements-dev.txt
+# Installs exactly the lock file: every transitive dependency pinned with its hashes (requirements*.txt are
+# the human-edited lists; `make lock` resolves them). --no-deps: nothing outside the lock can slip in.
+# A pin added to requirements*.txt without `make lock` re-resolves here first (keeping every other pin), so
+# the new dependency is installed hashed too; commit the lock files it rewrites.
+$(STAMP): requirements-dev.lock requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r requirements-dev.lock
+	@$(BIN)/python tools/lockfiles.py || { \
+		echo "make: requirements*.txt changed since the lock files were made: running make lock"; \
+		$(MAKE) --no-print-directory _relock && \
+		$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r requirements-dev.lock; }
 	@touch $(STAMP)
 
 # The one file the server serves to developer machines, built from limiter/client/ and the server's pure modules.
 install: $(STAMP)
 	$(BIN)/python limiter/hook_client/build.py
 
-run: install  ## The whole service (web + worker + beat) on SQLite at http://127.0.0.1:8000/
-	$(BIN)/python manage.py serve
+# Re-resolve after editing requirements.txt or requirements-dev.txt. Pins already in the lock files are kept
+# unless a requirement changed; `make lock UPGRADE=1` moves everything to the newest allowed versions.
+lock: $(STAMP) _relock
+
+_relock:
+	$(BIN)/uv pip compile requirements.txt --generate-hashes --universal --python-version 3.11 \
+		$(if $(UPGRADE),--upgrade) --quiet -o requirements.lock
+	$(BIN)/uv pip compile requirements-dev.txt --generate-hashes --universal --python-version 3.11 \
+		$(if $(UPGRADE),--upgrade) --quiet -c requirements.lock -o requirements-dev.lock
+
+run: install  ## The whole service (web + worker + beat) on SQLite; `make run PORT=8080 HOST=0.0.0.0`
+	$(BIN)/python manage.py serve --host $(HOST) --port $(PORT)
+
+# Installs one Debian package set only when its command is missing, saying what and why. `apt-get update`
+# first, because a fresh machine's package lists are often stale; no recommended packages (chromium's pull in
+# systemd, udev and avahi, none of which a headless test needs).
+define apt_install
+	@command -v $(1) >/dev/null || { \
+		echo "make: installing Debian's $(2) (--no-install-recommends): $(3)"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends $(2); }
+endef
 
 # Page tests drive Debian's Chromium; installed from the distribution, never downloaded by a test tool.
 browser:
-	@command -v chromium >/dev/null || { \
-		echo "Installing Debian's chromium for the page tests"; \
-		if [ "$$(id -u)" = 0 ]; then apt-get install -y -q chromium; else sudo apt-get install -y -q chromium; fi; }
+	$(call apt_install,chromium,chromium fonts-liberation,the page tests drive a headless browser)
+
+# The front-door and topology tests run deploy/Caddyfile with Debian's caddy (compose: Caddy's image).
+proxy:
+	$(call apt_install,caddy,caddy,the front-door tests run the production Caddyfile on loopback)
+	$(call apt_install,curl,curl,the front-door tests check that clients negotiate HTTP/2)
 
 # The single sign-on tests run a real OpenID Connect provider (npm oidc-provider) from the committed lock file.
 PEERS := tests/peers
 $(PEERS)/node_modules/.package-lock.json: $(PEERS)/package-lock.json
-	@command -v npm >/dev/null || { \
-		echo "Installing Debian's nodejs and npm for the single sign-on tests"; \
-		if [ "$$(id -u)" = 0 ]; then apt-get install -y -q nodejs npm; else sudo apt-get install -y -q nodejs npm; fi; }
+	$(call apt_install,npm,nodejs npm,the sign-in tests run a real OpenID Connect provider on Node.js)
 	cd $(PEERS) && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
 peers: $(PEERS)/node_modules/.package-lock.json
 
-test: install browser peers  ## The test suite (SQLite by default; DATABASE_URL / REDIS_URL switch it)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+# loadgroup: tests sharing a costly session fixture (xdist_group, e.g. the topology) run on one worker.
+test: install browser peers proxy  ## The test suite (SQLite by default; DATABASE_URL / REDIS_URL switch it)
+	$(BIN)/python -m pytest $(if $(filter-out 0,$(TEST_WORKERS)),-n $(TEST_WORKERS) --dist loadgroup) $(PYTEST_ARGS)
 
 lint: $(STAMP) typecheck
 	$(BIN)/ruff check .

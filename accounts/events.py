@@ -12,6 +12,8 @@ from datetime import datetime
 
 from django.db import transaction
 
+from monitoring import eventlog
+
 log = logging.getLogger(__name__)
 
 
@@ -82,5 +84,25 @@ def _dispatch(event: Event) -> None:
 
 
 def publish(event: Event) -> None:
-    """Deliver after commit; outside a transaction, at once."""
+    """Log now (in the caller's transaction), deliver after commit; outside a transaction, at once."""
+    _log(event)
     transaction.on_commit(lambda: _dispatch(event))
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def _log(event: Event) -> None:
+    """The durable row in monitoring's event log; utilization moves are covered by the poll's own row."""
+    if isinstance(event, SnapshotRecorded):
+        data = {"label": event.label, "outcome": "ok", "snapshot": event.snapshot_id}
+        data["utilization"] = event.utilization
+        eventlog.record(eventlog.POLL_RESULT, account_id=event.account_id, at=event.taken_at, data=data)
+    elif isinstance(event, CredentialStateChanged):
+        data = {"label": event.label, "before": event.previous, "after": event.current, "error": event.error}
+        eventlog.record(eventlog.CREDENTIAL_STATE, account_id=event.account_id, data=data)
+    elif isinstance(event, WindowResetDetected):
+        data = {"label": event.label, "limit_type": event.limit_type, "kind": event.kind}
+        data |= {"previous_resets_at": _iso(event.previous_resets_at), "resets_at": _iso(event.resets_at)}
+        eventlog.record(eventlog.WINDOW_RESET, account_id=event.account_id, data=data)

@@ -16,6 +16,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from config.crypto import DecryptionError
+from monitoring import eventlog
 
 from . import events
 from .client import ClaudeClient, UpstreamError, get_client
@@ -326,6 +327,8 @@ def _record_failure(
                 "lease_owner",
             ]
         )
+        data = {"label": account.label, "outcome": str(kind), "error": error}
+        eventlog.record(eventlog.POLL_RESULT, account_id=account_id, at=now, data=data)
     log.warning("account %s (%s): poll failed: %s", account.pk, account.label, error)
     return PollResult(account_id, kind, error)
 

@@ -19,7 +19,8 @@ env = environ.Env()
 if (BASE_DIR / ".env").exists():
     environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
-VAR_DIR = Path(env.str("GOVERNOR_VAR_DIR", default=str(BASE_DIR / "var")))
+# An empty value (as in a .env copied from .env.example) means the default, not the current directory.
+VAR_DIR = Path(env.str("GOVERNOR_VAR_DIR", default="") or BASE_DIR / "var")
 VAR_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
 make_private(VAR_DIR, 0o700)  # database, keys and queue: the service's user only (config/private_files.py)
 
@@ -47,7 +48,7 @@ INSTALLED_APPS = [
     "daphne",
     # Before the admin so its login, "My seat" link and 403 page override the admin's templates.
     "monitoring",
-    "django.contrib.admin",
+    "monitoring.admin_apps.GovernorAdminConfig",  # django.contrib.admin with Governor's site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -75,6 +76,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "monitoring.middleware.IdentityProviderErrorMiddleware",
+    "monitoring.middleware.TeamTimezoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -99,9 +101,10 @@ TEMPLATES = [
 WSGI_APPLICATION = "config.wsgi.application"
 ASGI_APPLICATION = "config.asgi.application"
 
+# Empty (as .env.example leaves it) means the embedded SQLite file.
 DATABASES = {
-    "default": env.db_url(
-        "DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'governor.sqlite3'}"
+    "default": env.db_url_config(
+        env.str("DATABASE_URL", default="") or f"sqlite:///{VAR_DIR / 'governor.sqlite3'}"
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -133,12 +136,16 @@ DATABASE_DEADLINE_API_SECONDS = env.float("DATABASE_DEADLINE_API_SECONDS", defau
 DATABASE_DEADLINE_SECONDS = env.float("DATABASE_DEADLINE_SECONDS", default=20.0)
 
 REDIS_URL = env.str("REDIS_URL", default="")
+# Starts every key Governor writes to Redis (cache, channel layer, Celery queues), so deployments or test runs
+# sharing one Redis database never see, or delete, each other's keys.
+REDIS_KEY_PREFIX = env.str("REDIS_KEY_PREFIX", default="")
 
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
+            "KEY_PREFIX": f"{REDIS_KEY_PREFIX}cache",
             # A stalled Redis fails fast instead of holding requests (redis-py waits for ever by default).
             "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
         }
@@ -146,10 +153,17 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            # No read timeout: a consumer's idle blocking read would otherwise hit redis-py 8's default 5 s
+            # socket timeout and drop every quiet dashboard socket (django/channels_redis#422).
+            "CONFIG": {
+                "hosts": [{"address": REDIS_URL, "socket_timeout": None}],
+                "prefix": f"{REDIS_KEY_PREFIX}asgi",
+            },
         }
     }
     CELERY_BROKER_URL = REDIS_URL
+    if REDIS_KEY_PREFIX:
+        CELERY_BROKER_TRANSPORT_OPTIONS = {"global_keyprefix": REDIS_KEY_PREFIX}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
@@ -187,7 +201,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default="") or BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # WhiteNoise serves the admin's static files from the app server itself, under daphne and gunicorn alike.
 STORAGES = {

@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from limiter.api.views import RootHealthView
 from limiter.hook_client.views import InstallScriptView
@@ -9,6 +10,8 @@ admin.site.site_title = "Claude Governor"
 admin.site.index_title = "Seats, accounts and usage"
 
 urlpatterns = [
+    # Governor's pages are the admin: the bare address (and the admin's "View site" link) lead there.
+    path("", RedirectView.as_view(url="/admin/", permanent=False), name="home"),
     # Before admin.site.urls: replaces the admin's login page with single sign-on (monitoring/views.py).
     path("admin/", include("monitoring.urls")),
     path("admin/", admin.site.urls),

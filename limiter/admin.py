@@ -35,6 +35,24 @@ class SeatRuleInline(RuleInline):
     fk_name = "seat"
 
 
+class RuleAuditMixin(admin.ModelAdmin):
+    """Logs rule edits made in the inline (who, before → after) inside the admin's own transaction."""
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not Rule:
+            return super().save_formset(request, form, formset, change)
+        existing = [f.instance.pk for f in formset.initial_forms if f.instance.pk]
+        before = {rule.pk: str(rule) for rule in Rule.objects.filter(pk__in=existing)}
+        super().save_formset(request, form, formset, change)
+        changes: list[tuple[str | None, str | None]] = [(None, str(rule)) for rule in formset.new_objects]
+        changes += [(before.get(rule.pk), str(rule)) for rule, _ in formset.changed_objects]
+        changes += [(str(rule), None) for rule in formset.deleted_objects]
+        changes = [(b, a) for b, a in changes if b != a]
+        if changes:
+            by = request.user.get_username()
+            services.rules_changed_record(owner=form.instance, changes=changes, by=by)
+
+
 class ReadOnlyInline(admin.TabularInline):
     extra = 0
     can_delete = False
@@ -82,7 +100,7 @@ class OverviewChangeList(ChangeList):
 
 
 @admin.register(Seat)
-class SeatAdmin(admin.ModelAdmin):
+class SeatAdmin(RuleAuditMixin, admin.ModelAdmin):
     list_display = ("name", "slug", "status_badge", "usage_today", "credits", "last_seen_at")
     list_filter = ("status",)
     search_fields = ("name", "slug", "email")
@@ -192,7 +210,7 @@ class SeatAdmin(admin.ModelAdmin):
 
 
 @admin.register(Team)
-class TeamAdmin(admin.ModelAdmin):
+class TeamAdmin(RuleAuditMixin, admin.ModelAdmin):
     list_display = ("name", "timezone", "credit_weights", "offline_grace_minutes")
     inlines = (TeamRuleInline,)
     fieldsets = (
@@ -218,7 +236,12 @@ class TeamAdmin(admin.ModelAdmin):
         return super().has_add_permission(request) and not Team.objects.exists()
 
     def save_model(self, request, obj, form, change):
+        fields = [name for name in form.changed_data if name in form.fields] if change else []
+        before = Team.objects.filter(pk=obj.pk).values(*fields).first() if fields else None
         super().save_model(request, obj, form, change)
+        if before:
+            changes = {name: (before[name], getattr(obj, name)) for name in fields}
+            services.team_settings_changed_record(changes=changes, by=request.user.get_username())
         if change and "timezone" in form.changed_data:
             # Counters are per local day: a new zone regroups them (checks read the rows meanwhile).
             counters.rebuild(obj)
@@ -241,7 +264,7 @@ class HookTokenAdmin(admin.ModelAdmin):
     @admin.action(description="Revoke selected tokens", permissions=["change"])
     def revoke(self, request, queryset):
         for token in queryset.filter(revoked_at__isnull=True):
-            services.token_revoke(token=token)
+            services.token_revoke(token=token, by=request.user.get_username())
         self.message_user(request, "Revoked. Those machines need a new install code.", messages.SUCCESS)
 
 

@@ -11,7 +11,7 @@ from django.db.models import Count, Q, Sum
 from . import counters, engine
 from .engine import RuleSpec, Usage
 from .families import BUILTIN_FAMILIES, DEFAULT_FAMILY
-from .models import CreditHold, Rule, Seat, Team, UsageEvent
+from .models import CreditHold, Rule, Seat, SessionEvent, Team, UsageEvent
 from .windows import DAILY, SLIDING_24H, SLIDING_SPAN, WINDOWS, window_bounds
 
 REPORTED_FAMILIES = (*BUILTIN_FAMILIES, DEFAULT_FAMILY)
@@ -237,3 +237,80 @@ def seats_for_email(email: str) -> list[Seat]:
     if not email:
         return []
     return list(Seat.objects.select_related("team").filter(email__iexact=email).order_by("name"))
+
+
+# --- the live feed's hook activity: the rows /sync, /check and /count write, read by id ----------------
+
+
+@dataclass(frozen=True)
+class HookActivity:
+    """One hook API row as the live feed shows it. `stream` is "session" (SessionEvent) or "usage"."""
+
+    stream: str
+    id: int
+    kind: str  # session_start | prompt | blocked | counted
+    seat_id: object
+    seat_name: str
+    seat_status: str
+    family: str
+    at: datetime
+    model_raw: str = ""
+    reason: str = ""
+    project_dir: str = ""
+    session_id: str = ""
+    credit_cost: int | None = None
+    hostname: str = ""
+
+
+FEED_SESSION_KINDS = (SessionEvent.SESSION_START, SessionEvent.PROMPT, SessionEvent.BLOCKED)
+
+
+def session_activity(row: SessionEvent, seat: Seat, hostname: str = "") -> HookActivity:
+    return HookActivity(
+        stream="session", id=row.pk, kind=row.kind, seat_id=seat.pk, seat_name=seat.name,
+        seat_status=seat.status, family=row.family, at=row.created_at, reason=row.reason,
+        project_dir=row.project_dir, session_id=row.session_id, hostname=hostname,
+    )
+
+
+def usage_activity(row: UsageEvent, seat: Seat) -> HookActivity:
+    return HookActivity(
+        stream="usage", id=row.pk, kind="counted", seat_id=seat.pk, seat_name=seat.name,
+        seat_status=seat.status, family=row.family, at=row.received_at, model_raw=row.model_raw,
+        session_id=row.session_id, credit_cost=row.credit_cost,
+    )
+
+
+def session_activity_after(after_id: int, *, limit: int = 500) -> tuple[list[HookActivity], bool]:
+    """Session starts, prompts and blocks with an id above `after_id`, oldest first; and whether more remain.
+
+    A blocked prompt is two rows (prompt, then blocked): only the blocked one is shown. A full batch that ends
+    on a prompt leaves it for the next batch, whose first row may be its block.
+    """
+    rows = list(
+        SessionEvent.objects.filter(id__gt=after_id, kind__in=FEED_SESSION_KINDS)
+        .select_related("seat", "device")
+        .order_by("id")[:limit]
+    )
+    more = len(rows) == limit
+    if more and rows[-1].kind == SessionEvent.PROMPT:
+        rows.pop()
+    blocked = {(r.seat_id, r.session_id, r.created_at) for r in rows if r.kind == SessionEvent.BLOCKED}
+    activities = [
+        session_activity(r, r.seat, r.device.hostname if r.device else "")
+        for r in rows
+        if not (r.kind == SessionEvent.PROMPT and (r.seat_id, r.session_id, r.created_at) in blocked)
+    ]
+    return activities, more
+
+
+def counted_turns_after(after_id: int, *, limit: int = 500) -> list[HookActivity]:
+    rows = UsageEvent.objects.filter(id__gt=after_id).select_related("seat").order_by("id")[:limit]
+    return [usage_activity(r, r.seat) for r in rows]
+
+
+def activity_heads() -> tuple[int, int]:
+    """The highest session event and usage event ids (0 when empty): where a live feed starts."""
+    session = SessionEvent.objects.order_by("-id").values_list("id", flat=True).first()
+    usage = UsageEvent.objects.order_by("-id").values_list("id", flat=True).first()
+    return session or 0, usage or 0

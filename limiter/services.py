@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from config import attempts
 from config.crypto import digest, new_token, random_code
+from monitoring import broadcast, eventlog, feed
 
 from . import admission, counters, engine, messages, selectors
 from .errors import InvalidCode, InvalidInput, TooManyAttempts
@@ -71,14 +72,25 @@ def seat_set_status(*, seat: Seat, status: str, by: str, now: datetime | None = 
     """Returns False when the seat already had that status."""
     if status not in engine.STATUSES:
         raise InvalidInput(f"Unknown status {status!r}; use one of {', '.join(engine.STATUSES)}.")
-    changed = Seat.objects.filter(pk=seat.pk).exclude(status=status).update(
-        status=status, status_changed_at=now or timezone.now(), status_changed_by=by[:150]
-    )
+    now = now or timezone.now()
+    with transaction.atomic():
+        before = Seat.objects.filter(pk=seat.pk).values_list("status", flat=True).first()
+        changed = Seat.objects.filter(pk=seat.pk, status=before).exclude(status=status).update(
+            status=status, status_changed_at=now, status_changed_by=by[:150]
+        )
+        if changed:
+            eventlog.record(
+                eventlog.SEAT_STATUS,
+                seat_id=seat.pk,
+                actor=by,
+                at=now,
+                data={"seat": seat.name, "before": before, "after": status},
+            )
     seat.refresh_from_db(fields=["status", "status_changed_at", "status_changed_by"])
     return bool(changed)
 
 
-def rule_add(*, owner: Seat | Team, **fields) -> Rule:
+def rule_add(*, owner: Seat | Team, by: str = "", **fields) -> Rule:
     rule = Rule(**fields)
     if isinstance(owner, Seat):
         rule.seat = owner
@@ -88,28 +100,74 @@ def rule_add(*, owner: Seat | Team, **fields) -> Rule:
         siblings = Rule.objects.filter(seat=rule.seat, team=rule.team).values_list("position", flat=True)
         rule.position = max(siblings, default=-1) + 1
     rule.full_clean()
-    rule.save()
+    with transaction.atomic():
+        rule.save()
+        rules_changed_record(owner=owner, changes=[(None, str(rule))], by=by)
     return rule
+
+
+def rules_changed_record(
+    *, owner: Seat | Team, changes: list[tuple[str | None, str | None]], by: str
+) -> None:
+    """Logs rule edits (before → after as text; None when added or deleted) in the caller's transaction."""
+    seat_id = owner.pk if isinstance(owner, Seat) else None
+    name = str(owner) if isinstance(owner, Seat) else "team defaults"
+    for before, after in changes:
+        eventlog.record(
+            eventlog.RULE_CHANGED,
+            seat_id=seat_id,
+            actor=by,
+            data={"owner": name, "before": before, "after": after},
+        )
+
+
+def team_settings_changed_record(*, changes: dict[str, tuple[object, object]], by: str) -> None:
+    """Logs team setting edits as {field: [before, after]} in the caller's transaction."""
+    if changes:
+        eventlog.record(
+            eventlog.SETTING_CHANGED,
+            actor=by,
+            data={"scope": "team", "changes": {name: [b, a] for name, (b, a) in changes.items()}},
+        )
 
 
 def install_code_issue(*, seat: Seat, by: str = "", now: datetime | None = None) -> str:
     """A new single-use code; only its digest is stored, so this is the one time it can be shown."""
     now = now or timezone.now()
     code = f"CLM-{seat.slug[:8]}-{random_code()}"
-    InstallCode.objects.create(
-        seat=seat,
-        code_hash=digest(code),
-        created_by=by[:150],
-        expires_at=now + timedelta(hours=seat.team.install_code_ttl_hours),
-    )
+    expires_at = now + timedelta(hours=seat.team.install_code_ttl_hours)
+    with transaction.atomic():
+        InstallCode.objects.create(
+            seat=seat, code_hash=digest(code), created_by=by[:150], expires_at=expires_at
+        )
+        eventlog.record(
+            eventlog.INSTALL_CODE_ISSUED,
+            seat_id=seat.pk,
+            actor=by,
+            at=now,
+            data={"seat": seat.name, "expires_at": expires_at.isoformat()},  # never the code itself
+        )
     return code
 
 
-def token_revoke(*, token: HookToken, now: datetime | None = None) -> None:
-    HookToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=now or timezone.now())
+def token_revoke(*, token: HookToken, by: str = "", now: datetime | None = None) -> None:
+    now = now or timezone.now()
+    with transaction.atomic():
+        if HookToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=now):
+            _token_revoked_record(token, by, now, rotated=False)
 
 
-def token_rotate(*, token: HookToken, now: datetime | None = None) -> str:
+def _token_revoked_record(token: HookToken, by: str, now: datetime, *, rotated: bool) -> None:
+    eventlog.record(
+        eventlog.TOKEN_REVOKED,
+        seat_id=token.seat_id,
+        actor=by,
+        at=now,
+        data={"token": token.pk, "device": token.device_id, "rotated": rotated},
+    )
+
+
+def token_rotate(*, token: HookToken, by: str = "", now: datetime | None = None) -> str:
     """Replaces a live token with a new one for the same seat and device; the old one stops working."""
     now = now or timezone.now()
     fresh = new_token()
@@ -117,6 +175,7 @@ def token_rotate(*, token: HookToken, now: datetime | None = None) -> str:
         if not HookToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=now):
             raise InvalidInput("This token was already revoked.")
         HookToken.objects.create(seat_id=token.seat_id, device_id=token.device_id, token_hash=digest(fresh))
+        _token_revoked_record(token, by, now, rotated=True)
     return fresh
 
 
@@ -226,7 +285,7 @@ def record_sync(
     Seat.objects.filter(pk=seat.pk).update(last_seen_at=now)
     seat.last_seen_at = now
     _heard_from(token, now)
-    SessionEvent.objects.create(
+    start = SessionEvent.objects.create(
         seat=seat,
         device=device_row,
         kind=SessionEvent.SESSION_START,
@@ -234,7 +293,17 @@ def record_sync(
         family=family,
         created_at=now,
     )
+    _publish_live(lambda: selectors.session_activity(start, seat, device_row.hostname if device_row else ""))
     return family
+
+
+def _publish_live(activity) -> None:
+    """With Redis, dashboards hear of a hook API row after commit; without, the web process tails the log.
+
+    `activity` is a callable so the embedded mode (and the hot path there) pays for no message at all.
+    """
+    if broadcast.crosses_processes():
+        transaction.on_commit(lambda: broadcast.publish(feed.present_activity(activity())))
 
 
 @dataclass(frozen=True)
@@ -328,6 +397,8 @@ def _record_prompt(token, session_id, family, project_dir, prompt_length, decisi
     if not decision.allowed:
         events.append(SessionEvent(kind=SessionEvent.BLOCKED, reason=decision.reason or "", **common))
     SessionEvent.objects.bulk_create(events)
+    if events[-1].pk is not None:  # the id needs RETURNING (PostgreSQL, SQLite 3.35+)
+        _publish_live(lambda: selectors.session_activity(events[-1], token.seat))
 
 
 @dataclass(frozen=True)
@@ -409,6 +480,8 @@ def record_count(
         if event_id is None or not UsageEvent.objects.filter(seat=seat, event_id=event_id).exists():
             raise
         duplicate = True
+    if not duplicate:
+        _publish_live(lambda: selectors.usage_activity(event, seat))
     rules = selectors.effective_rules(seat)
     position = engine.tightest_credit_position(
         rules, selectors.seat_usage(seat, now=now, rules=rules, exclude_session=None)
@@ -428,5 +501,7 @@ def prune_old_events(*, now: datetime | None = None) -> int:
             counters.prune_before(team, first_kept)
         removed += UsageEvent.objects.filter(seat__team=team, occurred_at__lt=cutoff).delete()[0]
         removed += SessionEvent.objects.filter(seat__team=team, created_at__lt=cutoff).delete()[0]
+    # One deployment has one team (team_current); the log follows its retention.
+    removed += eventlog.prune(retention_days=team_current().event_retention_days, now=now)
     CreditHold.objects.filter(expires_at__lte=now).delete()
     return removed

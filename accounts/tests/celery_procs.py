@@ -90,7 +90,8 @@ class CeleryProcesses:
             # Beat may have queued ticks nobody will consume: leave no per-test queue behind in Redis.
             import redis
 
-            redis.Redis.from_url(settings.REDIS_URL).delete(self.env["CELERY_QUEUE"])
+            queue = settings.REDIS_KEY_PREFIX + self.env["CELERY_QUEUE"]
+            redis.Redis.from_url(settings.REDIS_URL).delete(queue)
 
 
 def wait_for(condition, timeout: float = 30.0, interval: float = 0.2):

@@ -275,7 +275,7 @@ class RotateTokenView(HookView):
 
     @extend_schema(request=None, responses={200: s.RotateOut, **ERRORS})
     def post(self, request):
-        return Response({"auth_token": services.token_rotate(token=request.auth)})
+        return Response({"auth_token": services.token_rotate(token=request.auth, by="hook client")})
 
 
 class HealthView(APIView):

@@ -57,5 +57,5 @@ class RevokeView(HookView):
 
     @extend_schema(request=None, responses={200: None, **ERRORS})
     def post(self, request):
-        services.token_revoke(token=request.auth, now=timezone.now())
+        services.token_revoke(token=request.auth, by="hook client (uninstall)", now=timezone.now())
         return Response({"revoked": True})

@@ -1,8 +1,9 @@
 """The admin's login page: the identity provider when configured, a superuser-only password form otherwise."""
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
+
+from tests.isolation import clear_own_cache
 
 OIDC = {
     "openid_connect": {
@@ -21,7 +22,7 @@ OIDC = {
 
 @pytest.fixture(autouse=True)
 def _no_earlier_attempts():
-    cache.clear()  # failed-login counters live in the cache (Redis when REDIS_URL is set)
+    clear_own_cache()  # failed-login counters live in the cache (Redis when REDIS_URL is set)
 
 
 @pytest.fixture

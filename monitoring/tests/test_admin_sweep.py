@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from accounts import services as account_services
 from accounts.models import AccountSettings, UsageSnapshot, WindowReading, WindowReset
+from limiter.models import Seat
 
 from .conftest import PERSONAS
 
@@ -85,8 +86,10 @@ def _fill(route: str, pattern: URLPattern) -> list[str]:
         elif name == "content_type_id":
             account_type = ContentType.objects.get(app_label="accounts", model="claudeaccount")
             values[name] = [str(account_type.pk)]
-        elif name == "object_id":
+        elif name in ("object_id", "account_id"):
             values[name] = [str(account_services.ClaudeAccount.objects.get().pk)]
+        elif name == "seat_id":
+            values[name] = [str(Seat.objects.order_by("slug").first().pk)]
         else:
             raise AssertionError(f"teach the admin sweep how to fill <{name}> in {route}")
     paths = [route]

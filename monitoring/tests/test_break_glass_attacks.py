@@ -2,10 +2,10 @@
 and with Redis down or hung the form is a clear refusal page, never a 500 or a hang."""
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 
 from tests.dead_peers import redis_cache_at, refused_port, silent_port
+from tests.isolation import clear_own_cache
 
 PASSWORD = "break-glass-Passw0rd"
 ATTACKER, ADMIN_DESK = "203.0.113.9", "198.51.100.7"
@@ -13,7 +13,7 @@ ATTACKER, ADMIN_DESK = "203.0.113.9", "198.51.100.7"
 
 @pytest.fixture(autouse=True)
 def _no_earlier_attempts():
-    cache.clear()
+    clear_own_cache()
 
 
 @pytest.fixture

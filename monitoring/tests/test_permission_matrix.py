@@ -43,7 +43,27 @@ CUSTOM_VIEWS = {
     "monitoring:signed-out": ("public", lambda people: []),
     "monitoring:my-seat": ({roles.ADMIN, roles.USER}, lambda people: []),
     "admin:auth_user_password_change": ({roles.ADMIN}, lambda people: [people[roles.READONLY].pk]),
+    "admin:trends": (ALL_STAFF, lambda people: []),
+    "admin:trends-csv": (ALL_STAFF, lambda people: []),
+    "admin:limit-hits": (ALL_STAFF, lambda people: []),
+    "admin:seat-page": (ALL_STAFF, lambda people: [_any_seat()]),
+    "admin:account-page": (ALL_STAFF, lambda people: [_any_account()]),
 }
+
+
+def _any_seat():
+    from limiter.models import Seat
+
+    return Seat.objects.order_by("slug").values_list("pk", flat=True).first()
+
+
+def _any_account():
+    from accounts.models import ClaudeAccount
+
+    account, _ = ClaudeAccount.objects.get_or_create(
+        label="watched", defaults={"source": "cookie", "credential": "sk-ant-sid01-matrix"}
+    )
+    return account.pk
 
 
 def _secret(model) -> bool:

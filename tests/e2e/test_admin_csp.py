@@ -22,7 +22,8 @@ document.addEventListener("securitypolicyviolation", (e) => {
   window.__csp.push(`${e.violatedDirective} blocked ${e.blockedURI || "inline"} (${where})`);
 });
 """
-SKIPPED = ("logout", "no-such-page")
+# A CSV export is a download, not a page a policy applies to.
+SKIPPED = ("logout", "no-such-page", ".csv")
 
 
 def _browser_session(browser, live, user):

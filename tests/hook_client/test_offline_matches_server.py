@@ -15,10 +15,10 @@ from unittest import mock
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from limiter import engine, services
+from limiter import services
 from limiter.client import offline, server
 from limiter.client.base import iso
-from limiter.models import UsageEvent
+from limiter.models import HookToken
 
 ZONES = [
     "UTC",
@@ -99,6 +99,7 @@ def test_offline_decision_after_replaying_a_history_is_the_servers_check_decisio
     for rule in rules:
         services.rule_add(owner=seat, **rule)
     token, _ = services.register(code=services.install_code_issue(seat=seat), ip=None)
+    hook_token = HookToken.objects.get(seat=seat)
     oldest = now - timedelta(minutes=max([minutes for _, minutes in history], default=0) + 1)
 
     # The client syncs and fetches its usage report before the history, as at a session start.
@@ -109,14 +110,17 @@ def test_offline_decision_after_replaying_a_history_is_the_servers_check_decisio
     state["turns"] = []
     for turn_model, minutes in sorted(history, key=lambda t: -t[1]):
         at = now - timedelta(minutes=minutes)
-        family = services.family_of(team, turn_model)
-        UsageEvent.objects.create(
-            seat=seat,
-            family=family,
-            model_raw=turn_model,
-            credit_cost=engine.credit_cost(family, team.credit_weights),
-            occurred_at=at,
-            received_at=at,
+        # Counted through the server's own service at that time, so every derived figure (counters) follows.
+        services.record_count(
+            token=hook_token,
+            model=turn_model,
+            session_id="",
+            response_length=None,
+            event_id=None,
+            client_timestamp="",
+            client_time=None,
+            usage=None,
+            now=at,
         )
         client_family = offline.family_of(state, turn_model)
         state["turns"].append(

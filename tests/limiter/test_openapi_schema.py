@@ -5,9 +5,9 @@ import re
 from collections import defaultdict
 
 import pytest
-from django.core.cache import cache
 
 from limiter import services
+from tests.isolation import clear_own_cache
 
 from .conftest import HookApi, token_for
 
@@ -71,7 +71,7 @@ def observed_replies(live, alice, settings):
     seen["/api/v1/status"] += [api.get("status"), anonymous.get("status"), api.post("status", {})]
     seen["/api/v1/health"] += [anonymous.get("health"), anonymous.post("health", {})]
     seen["/health"] += [anonymous.request("GET", "/health"), anonymous.request("POST", "/health", raw=b"{}")]
-    cache.clear()
+    clear_own_cache()
     seen["/api/v1/register"] += [
         anonymous.post("register", {"code": services.install_code_issue(seat=alice)}),
         anonymous.post("register", {}),
@@ -81,7 +81,7 @@ def observed_replies(live, alice, settings):
     ]
     settings.REGISTER_RATE_LIMIT = 0
     seen["/api/v1/register"].append(anonymous.post("register", {"code": "CLM-nope"}))
-    cache.clear()
+    clear_own_cache()
     return seen
 
 

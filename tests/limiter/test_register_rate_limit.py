@@ -1,9 +1,9 @@
 """Install codes cannot be guessed: /register allows few attempts per client address (contract §3.1)."""
 
 import pytest
-from django.core.cache import cache
 
 from limiter import services
+from tests.isolation import clear_own_cache
 
 from .conftest import HookApi
 
@@ -12,9 +12,9 @@ from .conftest import HookApi
 def attempts(settings):
     settings.REGISTER_RATE_LIMIT = 3
     settings.REGISTER_RATE_WINDOW_SECONDS = 60
-    cache.clear()
+    clear_own_cache()
     yield settings
-    cache.clear()
+    clear_own_cache()
 
 
 def test_too_many_attempts_from_one_address_get_a_429_with_retry_after(live, alice, attempts):

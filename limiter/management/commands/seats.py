@@ -55,7 +55,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             seat = services.seat_create(slug=slug, name=name or slug, email=email)
             for fields in rules:
-                services.rule_add(owner=seat, **fields)
+                services.rule_add(owner=seat, by="manage.py seats", **fields)
         self.stdout.write(f"Created seat {seat.slug} ({seat.name}) with {len(rules)} rule(s).")
         self._print_code(seat)
 

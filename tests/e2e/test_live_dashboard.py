@@ -1,0 +1,153 @@
+"""The dashboard in a real Chromium updates without a reload: two daphne web processes, the hook API on one,
+the browser on the other, and account polls written by a third process (this one, standing in for a worker).
+
+Runs in whichever mode the suite runs: embedded (each web process tails the log) or Redis (channels-redis).
+Prints the latency from sending /api/v1/count to the seat bar changing in the page; saves screenshots of the
+dashboard, a seat page, an account page and the trends page under var/test-artifacts/.
+"""
+
+import json
+import os
+import statistics
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from accounts.services import account_poll
+from accounts.tests.conftest import fake  # noqa: F401 - the loopback Claude API fixture
+from accounts.tests.helpers import cookie_account
+from limiter import services
+from tests.fakes.claude_api import legacy_usage
+
+from .web_processes import Daphne
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+PASSWORD = "live-dashboard-pw"
+COUNTS = 20
+ARTIFACTS = Path(os.environ.get("TEST_ARTIFACTS_DIR", settings.BASE_DIR / "var" / "test-artifacts"))
+
+
+@pytest.fixture
+def webs(tmp_path):
+    started = [Daphne(tmp_path, "web-a").start(), Daphne(tmp_path, "web-b").start()]
+    yield started
+    for web in started:
+        web.stop()
+
+
+def _count(web: Daphne, token: str, session: str) -> dict:
+    body = {
+        "model": "claude-opus-4-5",
+        "timestamp": timezone.now().isoformat(),
+        "session_id": session,
+        "response_length": 100,
+        "event_id": str(uuid.uuid4()),
+    }
+    request = urllib.request.Request(
+        f"{web.url}/api/v1/count",
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+WATCH = """([selector, name]) => {
+  const el = document.querySelector(selector);
+  window[name] = [];
+  new MutationObserver(() => window[name].push({at: performance.timeOrigin + performance.now(),
+    text: el.textContent})).observe(el, {childList: true, characterData: true, subtree: true});
+}"""
+
+
+def _wait_for_changes(page, name: str, count: int, timeout: float = 10) -> None:
+    """Polls from here: the page's policy forbids eval, which Playwright's wait_for_function would need."""
+    deadline = time.monotonic() + timeout
+    while page.evaluate(f"window.{name}.length") < count:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{name}: fewer than {count} changes after {timeout} s")
+        time.sleep(0.005)
+
+
+def test_counts_polls_and_kills_reach_the_dashboard_without_a_reload(browser, fake, webs):  # noqa: F811
+    web_a, web_b = webs
+    get_user_model().objects.create_superuser("boss", password=PASSWORD)
+    alice = services.seat_create(slug="alice", name="Alice")
+    services.rule_add(owner=alice, type="per_model", model="opus", window="daily", value=500)
+    services.rule_add(owner=alice, type="credits", window="daily", value=100000)
+    token, _ = services.register(code=services.install_code_issue(seat=alice, by="boss"), ip="127.0.0.1")
+    account, key = cookie_account(fake, legacy_usage(20.0, 30.0), label="team-max")
+    account_poll(account_id=account.pk)
+
+    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    page.goto(f"{web_b.url}/admin/login/?next=/admin/")
+    page.fill("#id_username", "boss")
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_url(f"{web_b.url}/admin/")
+    page.wait_for_selector("#live-status:text('Live')", timeout=10_000)
+    second_tab = browser.new_context().new_page()  # another admin's browser, for the kill below
+    second_tab.context.add_cookies(page.context.cookies())
+    second_tab.goto(f"{web_b.url}/admin/")
+    second_tab.wait_for_selector("#live-status:text('Live')", timeout=10_000)
+
+    bar = f'.card.seat[data-seat="{alice.pk}"] .bar[data-family="opus"] [data-role="used"]'
+    page.evaluate(WATCH, [bar, "seatChanges"])
+    latencies = []
+    for i in range(COUNTS):
+        sent = time.time()
+        assert _count(web_a, token, f"s{i}")["recorded"] is True
+        _wait_for_changes(page, "seatChanges", i + 1)
+        latencies.append(page.evaluate(f"window.seatChanges[{i}].at") / 1000 - sent)
+    assert page.locator(bar).inner_text() == str(COUNTS)
+    assert page.locator("#feed li", has_text="turn counted").count() >= COUNTS
+
+    gauge = f'.card.account[data-account="{account.pk}"] .gauge[data-limit-type="session"] [data-role="pct"]'
+    page.evaluate(WATCH, [gauge, "gaugeChanges"])
+    fake.script(key, legacy_usage(64.0, 31.0))
+    polled = time.time()
+    account_poll(account_id=account.pk)  # another process than either web server, like a Celery worker
+    _wait_for_changes(page, "gaugeChanges", 1)
+    poll_latency = page.evaluate("window.gaugeChanges[0].at") / 1000 - polled
+    assert page.locator(gauge).inner_text() == "64"
+    assert page.locator("#feed li", has_text="team-max: poll ok").count() >= 1
+
+    services.seat_set_status(seat=alice, status="killed", by="boss")
+    badge = f'.card.seat[data-seat="{alice.pk}"] [data-role="status"]'
+    second_tab.wait_for_selector(f"{badge}.status-killed", timeout=10_000)
+
+    mode = (
+        "redis" if settings.CHANNEL_LAYERS["default"]["BACKEND"].startswith("channels_redis") else "embedded"
+    )
+    load = os.getloadavg()[0]
+    ordered = sorted(latencies)
+    p95 = ordered[max(0, round(0.95 * len(ordered)) - 1)]
+    print(
+        f"\nlive dashboard ({mode}, load {load:.2f}), /api/v1/count → seat bar, {COUNTS} counts: "
+        f"p50 {statistics.median(latencies) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, "
+        f"max {ordered[-1] * 1000:.0f} ms; poll commit → gauge {poll_latency * 1000:.0f} ms"
+    )
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"dashboard-{mode}.png"), full_page=True)
+    for name, url in (
+        ("seat", f"/admin/seat/{alice.pk}/"),
+        ("account", f"/admin/account/{account.pk}/"),
+        ("trends", "/admin/trends/"),
+    ):
+        page.goto(f"{web_b.url}{url}")
+        page.screenshot(path=str(ARTIFACTS / f"{name}-{mode}.png"), full_page=True)
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, color_scheme="dark").new_page()
+    phone.context.add_cookies(page.context.cookies())
+    phone.goto(f"{web_b.url}/admin/")
+    phone.screenshot(path=str(ARTIFACTS / f"dashboard-phone-dark-{mode}.png"), full_page=True)
+    for web in webs:
+        assert "Traceback" not in web.log(), web.log()[-3000:]

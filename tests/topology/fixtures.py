@@ -1,0 +1,25 @@
+"""The `topology` fixture: the production process layout, started once per test session (see tests/README.md).
+
+Registered for the whole suite by the root conftest.py. A test that uses it also takes `transactional_db`, so
+what it writes is committed and visible to the servers and workers.
+"""
+
+import shutil
+
+import pytest
+
+from .stack import CADDY, Topology
+
+
+@pytest.fixture(scope="session")
+def topology(django_db_setup, django_db_blocker, redis_url, tmp_path_factory):
+    """Caddy (deploy/Caddyfile, `tls internal`) → two gunicorn + daphne; two Celery workers and one beat."""
+    if not shutil.which(CADDY):
+        pytest.fail("caddy is missing: `make test` installs Debian's caddy")
+    stack = Topology(tmp_path_factory.mktemp("topology"), redis_url)
+    try:
+        with django_db_blocker.unblock():
+            stack.start()
+        yield stack
+    finally:
+        stack.stop()
