@@ -215,7 +215,10 @@ class TeamAdmin(RuleAuditMixin, admin.ModelAdmin):
     inlines = (TeamRuleInline,)
     fieldsets = (
         (None, {"fields": ("name", "timezone")}),
-        ("Credits and models", {"fields": ("credit_weights", "extra_families", "model_aliases")}),
+        (
+            "Credits and models",
+            {"fields": ("credit_weights", "extra_families", "model_aliases", "unknown_model_policy")},
+        ),
         (
             "Clients and retention",
             {

@@ -6,7 +6,7 @@ Also runs in the hook client (Python 3.9+, standard library only): limiter/hook_
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
@@ -17,6 +17,8 @@ ACTIVE, PAUSED, KILLED = "active", "paused", "killed"
 STATUSES = (ACTIVE, PAUSED, KILLED)
 PER_MODEL, CREDITS, TIME_OF_DAY = "per_model", "credits", "time_of_day"
 RULE_TYPES = (PER_MODEL, CREDITS, TIME_OF_DAY)
+# Rules that cap how many turns (or credits) a window may hold; each admitted prompt reserves against them.
+COUNT_BASED = (PER_MODEL, CREDITS)
 UNLIMITED = -1
 
 
@@ -44,15 +46,20 @@ class CountedTurn:
 
 @dataclass(frozen=True)
 class Usage:
-    """What a seat has used: counts and credits per window, and its turns of the last 24 hours."""
+    """What a seat has used: counts and credits per window, and its turns of the last 24 hours.
+
+    `held` is the turns per family that other sessions were admitted for and have not counted yet, and
+    `held_credits` their price: a turn in flight is happening now, so it weighs on every window.
+    """
 
     counts: Mapping[str, Mapping[str, int]]
     credits: Mapping[str, int]
     recent: Sequence[CountedTurn] = ()
     held_credits: int = 0
+    held: Mapping[str, int] = field(default_factory=dict)
 
     def count(self, window: str, family: str) -> int:
-        return self.counts.get(window, {}).get(family, 0)
+        return self.counts.get(window, {}).get(family, 0) + self.held.get(family, 0)
 
 
 @dataclass(frozen=True)
@@ -80,6 +87,17 @@ def credit_cost(family: str, weights: Mapping[str, int]) -> int:
     if family in weights:
         return weights[family]
     return weights.get("default", 1)
+
+
+def reserves(rules: Sequence[RuleSpec], family: str, cost: int) -> bool:
+    """Whether an admitted prompt must reserve its turn: a cap on its family's turns applies, or a
+    credit budget it would spend from (a free family spends nothing)."""
+    for rule in rules:
+        if rule.value is None or rule.value == UNLIMITED or not rule.applies_to(family):
+            continue
+        if rule.type == PER_MODEL or (rule.type == CREDITS and cost > 0):
+            return True
+    return False
 
 
 def credit_positions(rules: Sequence[RuleSpec], usage: Usage) -> list[CreditPosition]:

@@ -13,6 +13,15 @@ KILLED = (
 PAUSED = "Your Claude Code access has been paused by the admin. Contact your admin to resume."
 
 
+def unknown_model(model: str) -> str:
+    # repr() shows invisible and look-alike characters as escapes, so the user sees why it was refused.
+    shown = repr(model[:64])
+    return (
+        f"Claude Governor does not recognise the model {shown}, and your team does not allow unrecognised"
+        " models.\nSwitch to a known model with /model, or ask your admin to add this one."
+    )
+
+
 def format_when(moment: datetime, tz: ZoneInfo) -> str:
     return f"{moment.astimezone(tz):%Y-%m-%d %H:%M} ({tz.key})"
 

@@ -6,7 +6,7 @@ from django.db import models
 from django.db.models import Q
 
 from .engine import CREDITS, PER_MODEL, RULE_TYPES, STATUSES, TIME_OF_DAY, RuleSpec
-from .families import is_valid_family
+from .families import UNKNOWN_AS_DEFAULT, UNKNOWN_COSTLIEST, UNKNOWN_DENY, is_valid_family
 from .windows import WINDOWS
 
 DEFAULT_WEIGHTS = {"opus": 10, "sonnet": 3, "haiku": 1, "default": 1}
@@ -68,6 +68,18 @@ class Team(models.Model):
         help_text='Model families besides opus, sonnet and haiku, e.g. ["fable"].',
     )
     model_aliases = models.JSONField(default=default_aliases, blank=True, validators=[validate_aliases])
+    unknown_model_policy = models.CharField(
+        max_length=10,
+        choices=[
+            (UNKNOWN_COSTLIEST, "Charge as the costliest family"),
+            (UNKNOWN_AS_DEFAULT, "Charge as `default`"),
+            (UNKNOWN_DENY, "Deny the prompt"),
+        ],
+        default=UNKNOWN_COSTLIEST,
+        help_text="For model names that match no known family (opus, sonnet, haiku, the extra families and "
+        "any family priced in the credit weights). A client can report any name, so charging unknown names "
+        "as the costliest family keeps a made-up name from being cheaper than the real one.",
+    )
     offline_grace_minutes = models.PositiveIntegerField(
         default=24 * 60,
         help_text="How long a client may keep enforcing from its cached rules while the server is away.",
@@ -300,6 +312,10 @@ class HookToken(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
+    # The latest span in which this machine did not reach the server: only offline turns replayed with a
+    # time inside it keep that time (hook API contract §3.4, placement).
+    silent_from = models.DateTimeField(null=True, blank=True, editable=False)
+    silent_until = models.DateTimeField(null=True, blank=True, editable=False)
 
     def __str__(self) -> str:
         return f"token {self.pk} of {self.seat.slug}"

@@ -6,7 +6,7 @@ from datetime import datetime
 from uuid import UUID
 
 from django.db import connection
-from django.db.models import Q, Sum
+from django.db.models import Count, Q, Sum
 
 from . import counters, engine
 from .engine import RuleSpec, Usage
@@ -142,23 +142,43 @@ def seat_usage(
     rules = list(rules)
     if windows is None:
         windows = {DAILY, *(r.window for r in rules if r.window)}
+    # Holds first, events second: a /count that commits in between (it inserts its event and drops its
+    # hold in one transaction) is then seen twice, never not at all, so a race can only over-count.
+    held = _open_holds(seat.pk, now, exclude_session) if _uses_holds(rules) else {}
     if counters.valid_for(seat.team):
         counts, credits = counters.windows_usage(seat.pk, seat.team, now, windows)
     else:
         counts, credits = _aggregated_usage([seat.pk], window_starts(seat.team, now, windows))[seat.pk]
-    held = 0
-    if any(r.type == engine.CREDITS for r in rules):
-        holds = CreditHold.objects.filter(seat_id=seat.pk, expires_at__gt=now)
-        if exclude_session:
-            holds = holds.exclude(session_id=exclude_session)
-        held = holds.aggregate(total=Sum("cost"))["total"] or 0
     return _usage(seat.pk, rules, counts, credits, held, now)
 
 
-def _usage(seat_id, rules: list[RuleSpec], counts, credits, held: int, now: datetime) -> Usage:
+def _uses_holds(rules: Iterable[RuleSpec]) -> bool:
+    return any(r.type in engine.COUNT_BASED and r.value != engine.UNLIMITED for r in rules)
+
+
+def _open_holds(seat_id, now: datetime, exclude_session: str | None) -> dict[str, tuple[int, int]]:
+    """Open holds per family: (turns, credits)."""
+    holds = CreditHold.objects.filter(seat_id=seat_id, expires_at__gt=now)
+    if exclude_session:
+        holds = holds.exclude(session_id=exclude_session)
+    return {
+        family: (turns, cost or 0)
+        for family, turns, cost in holds.values("family")
+        .annotate(turns=Count("id"), cost=Sum("cost"))
+        .values_list("family", "turns", "cost")
+    }
+
+
+def _usage(seat_id, rules: list[RuleSpec], counts, credits, held, now: datetime) -> Usage:
     """A seat's Usage; its turns of the last 24 hours are read only if a sliding rule asks for them."""
     recent = RecentTurns(seat_id, now) if any(r.window == SLIDING_24H for r in rules) else ()
-    return Usage(counts=counts, credits=credits, recent=recent, held_credits=held)
+    return Usage(
+        counts=counts,
+        credits=credits,
+        recent=recent,
+        held_credits=sum(cost for _, cost in held.values()),
+        held={family: turns for family, (turns, _) in held.items()},
+    )
 
 
 def daily_usage_report(usage: Usage) -> dict[str, int]:
@@ -188,17 +208,19 @@ def seats_overview(seats: list[Seat], *, now: datetime) -> dict[UUID, SeatOvervi
     team_ids = {seat.team_id for seat in seats}
     all_rules = list(Rule.objects.filter(Q(seat__in=seats) | Q(team_id__in=team_ids)))
     usage_rows = _aggregated_usage([seat.pk for seat in seats], window_starts(team, now))
-    holds = dict(
+    holds: dict[object, dict[str, tuple[int, int]]] = {}
+    for seat_id, family, turns, cost in (
         CreditHold.objects.filter(seat__in=seats, expires_at__gt=now)
-        .values("seat_id")
-        .annotate(total=Sum("cost"))
-        .values_list("seat_id", "total")
-    )
+        .values("seat_id", "family")
+        .annotate(turns=Count("id"), cost=Sum("cost"))
+        .values_list("seat_id", "family", "turns", "cost")
+    ):
+        holds.setdefault(seat_id, {})[family] = (turns, cost or 0)
     overviews = {}
     for seat in seats:
         rules = _merge_rules(seat, all_rules)
         counts, credits = usage_rows[seat.pk]
-        usage = _usage(seat.pk, rules, counts, credits, holds.get(seat.pk, 0), now)
+        usage = _usage(seat.pk, rules, counts, credits, holds.get(seat.pk, {}), now)
         position = engine.tightest_credit_position(rules, usage)
         overviews[seat.pk] = SeatOverview(
             seat=seat,

@@ -13,9 +13,9 @@ from config import attempts
 from config.crypto import digest, new_token, random_code
 from monitoring import broadcast, eventlog, feed
 
-from . import counters, engine, selectors
+from . import admission, counters, engine, messages, selectors
 from .errors import InvalidCode, InvalidInput, TooManyAttempts
-from .families import normalize_family
+from .families import UNKNOWN_DENY, resolve_family
 from .models import (
     CreditHold,
     Device,
@@ -30,11 +30,24 @@ from .models import (
 from .windows import local_instant
 
 TOUCH_INTERVAL = timedelta(seconds=60)
-REPLAY_HORIZON = timedelta(days=7)
+# A gap this long between calls of one machine is a silence the server can vouch for.
+SILENCE_MIN = 2 * TOUCH_INTERVAL
 
 
 def family_of(team: Team, model: object) -> str:
-    return normalize_family(model, extra_families=team.extra_families, aliases=team.model_aliases)
+    return _resolve_family(team, model)[0]
+
+
+def _resolve_family(team: Team, model: object) -> tuple[str, bool]:
+    """(family, recognised): names are folded (NFKC, invisible characters, look-alikes) and an unknown
+    one is charged by the team's policy, so no spelling of a model is cheaper than the model."""
+    return resolve_family(
+        model,
+        extra_families=team.extra_families,
+        aliases=team.model_aliases,
+        weights=team.credit_weights,
+        unknown_policy=team.unknown_model_policy,
+    )
 
 
 # --- seats -----------------------------------------------------------------------------------------
@@ -216,9 +229,25 @@ def _touch_seat(token: HookToken, now: datetime) -> None:
             Q(last_seen_at__isnull=True) | Q(last_seen_at__lte=now - TOUCH_INTERVAL)
         ).update(last_seen_at=now)
         seat.last_seen_at = now
-    if _stale(token.last_used_at, now):
-        HookToken.objects.filter(pk=token.pk).update(last_used_at=now)
-        token.last_used_at = now
+    _heard_from(token, now)
+
+
+def _heard_from(token: HookToken, now: datetime) -> None:
+    """Notes that this machine reached us and, after a gap, the span in which it did not.
+
+    `last_used_at` is written at most once a minute, so the machine's real last call before the gap was
+    earlier than `last_used_at + TOUCH_INTERVAL`: the span recorded starts there and is wholly silence.
+    Only turns claimed inside that span may be placed in the past (see `placement`).
+    """
+    if not _stale(token.last_used_at, now):
+        return
+    last = token.last_used_at or token.created_at
+    fields: dict[str, datetime] = {"last_used_at": now}
+    if last is not None and now - last >= SILENCE_MIN:
+        fields.update(silent_from=last + TOUCH_INTERVAL, silent_until=now)
+    HookToken.objects.filter(pk=token.pk).update(**fields)
+    for name, value in fields.items():
+        setattr(token, name, value)
 
 
 def _touch_device(token: HookToken, ip: str | None, now: datetime) -> None:
@@ -255,7 +284,7 @@ def record_sync(
             token.device = device_row
     Seat.objects.filter(pk=seat.pk).update(last_seen_at=now)
     seat.last_seen_at = now
-    HookToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    _heard_from(token, now)
     start = SessionEvent.objects.create(
         seat=seat,
         device=device_row,
@@ -294,32 +323,54 @@ def decide_check(
     ip: str | None,
     now: datetime,
 ) -> CheckOutcome:
-    """Before a prompt: allow or deny, reserve credits for an allowed turn. Never counts."""
+    """Before a prompt: allow or deny, and reserve the admitted turn against every count cap. Never counts."""
     seat, team = token.seat, token.seat.team
-    family = family_of(team, model)
+    family, recognised = _resolve_family(team, model)
     rules = selectors.effective_rules(seat)
-    usage = selectors.seat_usage(seat, now=now, rules=rules, exclude_session=session_id or None)
+    _touch_seat(token, now)
+    _touch_device(token, ip, now)
+    # The v1 PreToolUse recheck carries neither session nor prompt: a probe, not a prompt. It always
+    # names `default`, so the deny policy for unknown names would keep a resumed v1 seat's tools blocked.
+    if not session_id and prompt_length is None:
+        return _decide(seat, rules, family, now, exclude_session=None)
+    refuse = not recognised and team.unknown_model_policy == UNKNOWN_DENY
+    refusal = messages.unknown_model(model) if refuse else None
+    reserve = engine.reserves(rules, family, engine.credit_cost(family, team.credit_weights))
+    with transaction.atomic():
+        _relax_durability()
+        if reserve:
+            admission.lock_seat(seat)
+        # Decided inside the transaction that writes the hold: with the seat locked, the next session's
+        # check waits for this hold and sees it, so parallel sessions cannot all take the last turn.
+        outcome = _decide(seat, rules, family, now, exclude_session=session_id or None, refusal=refusal)
+        decision, usage = outcome.decision, outcome.usage
+        if session_id or (reserve and decision.allowed):
+            admission.replace_hold(
+                seat, session_id or admission.anonymous_session(), family, decision, reserve, now
+            )
+        _record_prompt(token, session_id, family, project_dir, prompt_length, decision, now)
+    return CheckOutcome(decision, rules, usage)
+
+
+def _decide(seat, rules, family, now, *, exclude_session, refusal: str | None = None) -> CheckOutcome:
+    usage = selectors.seat_usage(seat, now=now, rules=rules, exclude_session=exclude_session)
     decision = engine.evaluate(
         status=seat.status,
         seat_name=seat.name,
         rules=rules,
         family=family,
         usage=usage,
-        weights=team.credit_weights,
-        tz=team.tz,
+        weights=seat.team.credit_weights,
+        tz=seat.team.tz,
         now=now,
     )
-    _touch_seat(token, now)
-    _touch_device(token, ip, now)
-    # The v1 PreToolUse recheck carries neither session nor prompt: a probe, not a prompt.
-    if not session_id and prompt_length is None:
-        return CheckOutcome(decision, rules, usage)
-    with transaction.atomic():
-        _relax_durability()
-        if session_id:
-            _replace_hold(seat, session_id, family, decision, rules, usage, now)
-        _record_prompt(token, session_id, family, project_dir, prompt_length, decision, now)
+    # Killed and paused keep their own messages; otherwise an unknown model under `deny` is refused.
+    if refusal and decision.allowed:
+        decision = engine.Decision(False, refusal, cause=UNKNOWN_MODEL)
     return CheckOutcome(decision, rules, usage)
+
+
+UNKNOWN_MODEL = "unknown_model"
 
 
 def _relax_durability() -> None:
@@ -350,28 +401,6 @@ def _record_prompt(token, session_id, family, project_dir, prompt_length, decisi
         _publish_live(lambda: selectors.session_activity(events[-1], token.seat))
 
 
-def _replace_hold(seat, session_id, family, decision, rules, usage, now) -> None:
-    """One open hold per session: an admitted prompt reserves its cost, replacing the session's last one."""
-    cost = engine.credit_cost(family, seat.team.credit_weights)
-    if decision.allowed and cost > 0 and engine.credit_positions(rules, usage):
-        hold = CreditHold(
-            seat=seat,
-            session_id=session_id,
-            family=family,
-            cost=cost,
-            created_at=now,
-            expires_at=now + timedelta(seconds=seat.team.hold_ttl_seconds),
-        )
-        CreditHold.objects.bulk_create(
-            [hold],
-            update_conflicts=True,
-            unique_fields=["seat", "session_id"],
-            update_fields=["family", "cost", "created_at", "expires_at"],
-        )
-    else:
-        CreditHold.objects.filter(seat=seat, session_id=session_id).delete()
-
-
 @dataclass(frozen=True)
 class TokenUsage:
     input_tokens: int = 0
@@ -384,17 +413,6 @@ class TokenUsage:
 class CountOutcome:
     duplicate: bool
     new_balance: int | None
-
-
-def placement(*, received_at: datetime, client_time: datetime | None, has_event_id: bool) -> datetime:
-    """When a counted turn happened: receipt time, unless a replay names a time in the last 7 days."""
-    if not has_event_id or client_time is None:
-        return received_at
-    if client_time > received_at:
-        return received_at
-    if client_time < received_at - REPLAY_HORIZON:
-        return received_at
-    return client_time
 
 
 def record_count(
@@ -413,13 +431,19 @@ def record_count(
     seat, team = token.seat, token.seat.team
     family = family_of(team, model)
     cost = engine.credit_cost(family, team.credit_weights)
+    # First, so that a replay arriving as the first call after an outage finds that outage recorded.
+    _touch_seat(token, now)
+    # Only the silence that this very reconnection ended: once the machine has been heard from again
+    # since (a later write of last_used_at), an old gap is no excuse for a turn counted now.
+    since, until = token.silent_from, token.silent_until
+    current = since is not None and until is not None and token.last_used_at == until
+    silence = (since, until) if current and since is not None and until is not None else None
     event = UsageEvent(
         seat=seat,
         device_id=token.device_id,
         family=family,
         model_raw=model[:255],
         credit_cost=cost,
-        occurred_at=placement(received_at=now, client_time=client_time, has_event_id=event_id is not None),
         received_at=now,
         client_timestamp=client_timestamp[:64],
         event_id=event_id,
@@ -433,10 +457,16 @@ def record_count(
     duplicate = False
     try:
         with transaction.atomic():
+            hold = admission.take_hold(seat, session_id, now)
+            event.occurred_at = admission.placement(
+                received_at=now,
+                client_time=client_time,
+                has_event_id=event_id is not None,
+                admitted_at=hold.created_at if hold else None,
+                silence=silence,
+            )
             event.save(force_insert=True)
             counters.add_turn(event, team)
-            if session_id:
-                CreditHold.objects.filter(seat=seat, session_id=session_id).delete()
             SessionEvent.objects.create(
                 seat=seat,
                 device_id=token.device_id,
@@ -452,7 +482,6 @@ def record_count(
         duplicate = True
     if not duplicate:
         _publish_live(lambda: selectors.usage_activity(event, seat))
-    _touch_seat(token, now)
     rules = selectors.effective_rules(seat)
     position = engine.tightest_credit_position(
         rules, selectors.seat_usage(seat, now=now, rules=rules, exclude_session=None)

@@ -318,6 +318,7 @@ def test_unknown_missing_and_malformed_hook_input_never_breaks_the_hook(installe
         for stdin in ("", "{}", "not json", "[1, 2]"):
             result = installed.run("hook", event, stdin=stdin)
             assert (result.returncode, result.stdout) == (0, ""), (event, stdin, result.stderr)
-    # Each Stop still counted its turn; with no session to go by, under the `default` family.
-    assert list(UsageEvent.objects.filter(seat=seat).values_list("family", flat=True)) == ["default"] * 4
+    # Each Stop still counted its turn; with no model to go by, the server charges it as the costliest
+    # family (the team's default policy for unknown names).
+    assert list(UsageEvent.objects.filter(seat=seat).values_list("family", flat=True)) == ["opus"] * 4
     assert installed.queued() == []

@@ -3,9 +3,10 @@
 import http.client
 import json
 from dataclasses import dataclass, field
-from datetime import time
+from datetime import time, timedelta
 
 import pytest
+from django.utils import timezone
 
 from config.crypto import digest, new_token
 from limiter import services
@@ -94,6 +95,13 @@ def alice(make_seat) -> Seat:
 def token_for(seat: Seat) -> str:
     token = new_token()
     HookToken.objects.create(seat=seat, token_hash=digest(token))
+    return token
+
+
+def silent_machine(seat: Seat, *, since: timedelta = timedelta(days=8)) -> str:
+    """A token whose machine last reached the server `since` ago: its next call ends a silence."""
+    token = token_for(seat)
+    HookToken.objects.filter(token_hash=digest(token)).update(last_used_at=timezone.now() - since)
     return token
 
 

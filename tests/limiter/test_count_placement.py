@@ -7,41 +7,62 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
+from limiter.admission import placement
 from limiter.api.presenters import iso
 from limiter.models import UsageEvent
-from limiter.services import placement
 
-from .conftest import HookApi, credits_rule, per_model, token_for
+from .conftest import HookApi, credits_rule, per_model, silent_machine, token_for
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2026, 11, 22, 1, 42, 29, tzinfo=UTC)
 
 
+SILENT = (NOW - timedelta(days=3), NOW - timedelta(hours=1))
+LONG_SILENT = (NOW - timedelta(days=10), NOW)
+
+
 @pytest.mark.parametrize(
-    ("client_time", "has_event_id", "placed_at"),
+    ("client_time", "has_event_id", "silence", "admitted_at", "placed_at"),
     [
-        (NOW - timedelta(days=1), True, NOW - timedelta(days=1)),
-        (NOW - timedelta(days=7), True, NOW - timedelta(days=7)),
-        (NOW - timedelta(days=7, microseconds=1), True, NOW),
-        (NOW, True, NOW),
-        (NOW + timedelta(microseconds=1), True, NOW),
-        (NOW + timedelta(days=365), True, NOW),
-        (NOW - timedelta(days=1), False, NOW),
-        (None, True, NOW),
+        (NOW - timedelta(days=1), True, SILENT, None, NOW - timedelta(days=1)),
+        (SILENT[0], True, SILENT, None, SILENT[0]),
+        (SILENT[1], True, SILENT, None, SILENT[1]),
+        (SILENT[0] - timedelta(microseconds=1), True, SILENT, None, NOW),
+        (NOW - timedelta(minutes=30), True, SILENT, None, NOW),
+        (NOW - timedelta(days=7), True, LONG_SILENT, None, NOW - timedelta(days=7)),
+        (NOW - timedelta(days=7, microseconds=1), True, LONG_SILENT, None, NOW),
+        (NOW + timedelta(days=365), True, LONG_SILENT, None, NOW),
+        (NOW - timedelta(days=1), True, None, None, NOW),
+        (NOW - timedelta(days=1), False, SILENT, None, NOW),
+        (None, True, SILENT, None, NOW),
+        (NOW - timedelta(days=1), True, SILENT, NOW - timedelta(minutes=5), NOW - timedelta(minutes=5)),
+        (NOW, True, None, NOW - timedelta(minutes=5), NOW - timedelta(minutes=5)),
     ],
     ids=[
-        "replay-yesterday-placed-then",
+        "replay-inside-the-silence-placed-then",
+        "replay-at-the-silence-start",
+        "replay-at-the-silence-end",
+        "replay-before-the-silence-receipt",
+        "replay-after-the-machine-was-heard-again-receipt",
         "replay-exactly-7-days-placed-then",
         "replay-older-than-7-days-receipt",
-        "replay-now",
-        "replay-in-the-future-clamped",
-        "replay-next-year-clamped",
+        "replay-in-the-future-receipt",
+        "replay-from-a-machine-never-silent-receipt",
         "no-event-id-receipt",
         "no-timestamp-receipt",
+        "admitted-turn-at-its-check-whatever-the-client-says",
+        "admitted-turn-at-its-check",
     ],
 )
-def test_placement_rule(client_time, has_event_id, placed_at):
-    assert placement(received_at=NOW, client_time=client_time, has_event_id=has_event_id) == placed_at
+def test_placement_rule(client_time, has_event_id, silence, admitted_at, placed_at):
+    placed = placement(
+        received_at=NOW,
+        client_time=client_time,
+        has_event_id=has_event_id,
+        admitted_at=admitted_at,
+        silence=silence,
+    )
+    assert placed == placed_at
 
 
 def yesterday_noon() -> datetime:
@@ -60,7 +81,7 @@ def count(api, timestamp: str, event_id: str | None = None):
 
 def test_an_offline_replay_from_yesterday_is_charged_to_yesterday(live, alice):
     per_model(alice, "opus", "daily", 1)
-    api = HookApi(live, token_for(alice))
+    api = HookApi(live, silent_machine(alice))
     made_at = yesterday_noon()
 
     event = count(api, iso(made_at), str(uuid.uuid4()))
@@ -110,14 +131,14 @@ def test_a_replay_without_a_usable_recent_timestamp_counts_at_receipt(live, alic
 
 
 def test_a_replay_timestamp_without_a_zone_is_read_as_utc(live, alice):
-    api = HookApi(live, token_for(alice))
+    api = HookApi(live, silent_machine(alice))
     made_at = (timezone.now() - timedelta(hours=3)).replace(microsecond=0)
     event = count(api, made_at.astimezone(UTC).replace(tzinfo=None).isoformat(), str(uuid.uuid4()))
     assert event.occurred_at == made_at
 
 
 def test_a_replay_timestamp_with_an_offset_is_placed_at_that_instant(live, alice):
-    api = HookApi(live, token_for(alice))
+    api = HookApi(live, silent_machine(alice))
     made_at = (timezone.now() - timedelta(days=2)).replace(microsecond=0)
     event = count(api, made_at.astimezone(ZoneInfo("Asia/Kolkata")).isoformat(), str(uuid.uuid4()))
     assert event.occurred_at == made_at
@@ -125,7 +146,7 @@ def test_a_replay_timestamp_with_an_offset_is_placed_at_that_instant(live, alice
 
 def test_a_sliding_cap_frees_up_when_the_oldest_replayed_turn_is_24_hours_old(live, alice):
     per_model(alice, "opus", "sliding_24h", 2)
-    api = HookApi(live, token_for(alice))
+    api = HookApi(live, silent_machine(alice))
     now = timezone.now().replace(microsecond=0)
     oldest = now - timedelta(hours=23)
     for made_at in (now - timedelta(hours=25), oldest, now - timedelta(hours=1)):
@@ -144,7 +165,7 @@ def test_a_sliding_cap_frees_up_when_the_oldest_replayed_turn_is_24_hours_old(li
 
 def test_a_sliding_credit_budget_frees_up_when_enough_credits_age_out(live, alice):
     credits_rule(alice, "sliding_24h", 25)
-    api = HookApi(live, token_for(alice))
+    api = HookApi(live, silent_machine(alice))
     now = timezone.now().replace(microsecond=0)
     for hours_ago, model in ((20, "opus"), (10, "sonnet"), (2, "opus")):
         made_at = iso(now - timedelta(hours=hours_ago))

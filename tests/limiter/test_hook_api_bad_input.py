@@ -367,7 +367,8 @@ def test_an_empty_body_means_an_empty_object(api):
     assert reply.status == 200
     assert reply.json["allowed"] is True
     assert api.post("count", raw=b"  \n").json["recorded"] is True
-    assert UsageEvent.objects.get().family == "default"
+    # No model named: charged as the costliest family (the team's default policy for unknown names).
+    assert UsageEvent.objects.get().family == "opus"
 
 
 def test_local_usage_is_ignored_whatever_it_holds(api):

@@ -204,7 +204,9 @@ def test_a_real_check_records_the_prompt_and_a_deny_records_why(live, alice):
     assert SessionEvent.objects.get(kind="blocked").reason.startswith("Daily opus limit reached for Alice.")
 
 
-def test_unknown_models_are_capped_as_default(live, alice):
+def test_unknown_models_are_capped_as_default_under_the_legacy_policy(live, alice):
+    alice.team.unknown_model_policy = "default"
+    alice.team.save()
     per_model(alice, "default", "daily", 1)
     api = HookApi(live, token_for(alice))
     assert count(api, model="gpt-5").json == {"recorded": True, "new_balance": None}
