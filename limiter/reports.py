@@ -13,8 +13,8 @@ from django.db.models import Count, Q, Sum
 from django.db.models.functions import ExtractHour, TruncDate
 
 from . import engine
-from .models import CreditHold, Device, Rule, Seat, SessionEvent, Team, UsageEvent
-from .selectors import _aggregated_usage, _merge_rules, _usage, window_starts
+from .models import Device, Rule, Seat, SessionEvent, Team, UsageEvent
+from .selectors import _aggregated_usage, _merge_rules, _usage, open_holds_by_seat, window_starts
 from .windows import DAILY, window_bounds
 
 
@@ -80,12 +80,7 @@ def seat_cards(now: datetime) -> list[SeatCard]:
     merged = {seat.pk: _merge_rules(seat, rules) for seat in seats}
     windows = {DAILY, *(r.window for specs in merged.values() for r in specs if r.window)}
     usage_rows = _aggregated_usage([s.pk for s in seats], window_starts(the_team, now, windows))
-    holds = dict(
-        CreditHold.objects.filter(expires_at__gt=now)
-        .values("seat_id")
-        .annotate(total=Sum("cost"))
-        .values_list("seat_id", "total")
-    )
+    holds = open_holds_by_seat([s.pk for s in seats], now)
     devices: dict[object, str] = {}
     for seat_id, hostname in Device.objects.order_by("seat_id", "-last_seen_at").values_list(
         "seat_id", "hostname"
@@ -104,7 +99,7 @@ def seat_cards(now: datetime) -> list[SeatCard]:
     cards = []
     for seat in seats:
         counts, credits = usage_rows[seat.pk]
-        usage = _usage(seat.pk, merged[seat.pk], counts, credits, holds.get(seat.pk, 0), now)
+        usage = _usage(seat.pk, merged[seat.pk], counts, credits, holds.get(seat.pk, {}), now)
         position = engine.tightest_credit_position(merged[seat.pk], usage)
         cards.append(
             SeatCard(

@@ -169,6 +169,19 @@ def _open_holds(seat_id, now: datetime, exclude_session: str | None) -> dict[str
     }
 
 
+def open_holds_by_seat(seat_ids: list, now: datetime) -> dict[object, dict[str, tuple[int, int]]]:
+    """Open holds of many seats, per seat and family: (turns, credits)."""
+    holds: dict[object, dict[str, tuple[int, int]]] = {}
+    for seat_id, family, turns, cost in (
+        CreditHold.objects.filter(seat_id__in=seat_ids, expires_at__gt=now)
+        .values("seat_id", "family")
+        .annotate(turns=Count("id"), cost=Sum("cost"))
+        .values_list("seat_id", "family", "turns", "cost")
+    ):
+        holds.setdefault(seat_id, {})[family] = (turns, cost or 0)
+    return holds
+
+
 def _usage(seat_id, rules: list[RuleSpec], counts, credits, held, now: datetime) -> Usage:
     """A seat's Usage; its turns of the last 24 hours are read only if a sliding rule asks for them."""
     recent = RecentTurns(seat_id, now) if any(r.window == SLIDING_24H for r in rules) else ()
@@ -208,14 +221,7 @@ def seats_overview(seats: list[Seat], *, now: datetime) -> dict[UUID, SeatOvervi
     team_ids = {seat.team_id for seat in seats}
     all_rules = list(Rule.objects.filter(Q(seat__in=seats) | Q(team_id__in=team_ids)))
     usage_rows = _aggregated_usage([seat.pk for seat in seats], window_starts(team, now))
-    holds: dict[object, dict[str, tuple[int, int]]] = {}
-    for seat_id, family, turns, cost in (
-        CreditHold.objects.filter(seat__in=seats, expires_at__gt=now)
-        .values("seat_id", "family")
-        .annotate(turns=Count("id"), cost=Sum("cost"))
-        .values_list("seat_id", "family", "turns", "cost")
-    ):
-        holds.setdefault(seat_id, {})[family] = (turns, cost or 0)
+    holds = open_holds_by_seat([seat.pk for seat in seats], now)
     overviews = {}
     for seat in seats:
         rules = _merge_rules(seat, all_rules)

@@ -89,7 +89,7 @@ def test_make_run_on_a_chosen_port_prints_a_login_that_works(tmp_path):
             timeout=30,
         )
         assert signed_in.url == f"http://127.0.0.1:{port}/admin/"
-        assert "Seats, accounts and usage" in signed_in.text
+        assert "Dashboard | Claude Governor" in signed_in.text
     finally:
         os.killpg(run.pid, signal.SIGTERM)
         try:

@@ -35,7 +35,8 @@ class CeleryProcesses:
             CLAUDE_AI_BASE_URL=fake_url,
             ANTHROPIC_API_BASE_URL=fake_url,
             CLAUDE_OAUTH_TOKEN_URLS=f"{fake_url}/v1/oauth/token",
-            ACCOUNTS_HTTP_TIMEOUT_SECONDS="3",
+            # Generous: a worker competing with a busy machine must not mistake a slow fake for a dead one.
+            ACCOUNTS_HTTP_TIMEOUT_SECONDS="10",
             ACCOUNTS_FRESH_401_RETRY_DELAYS="0.05,0.05,0.05",
             ACCOUNTS_POLL_TICK_SECONDS=str(tick),
             CELERY_QUEUE=f"accounts-test-{secrets.token_hex(4)}",

@@ -64,10 +64,20 @@ def local_usage(state, now, tz):
 
 
 def family_of(state, model):
-    """The family the server would charge: same rules, same team aliases and extra families."""
+    """The family the server would charge: same folding, aliases, extra families and unknown-name policy
+    (the server's default, costliest, unless the cache names the team's)."""
     extra = state.get("extra_families") if isinstance(state.get("extra_families"), list) else ()
     aliases = state.get("model_aliases") if isinstance(state.get("model_aliases"), dict) else None
-    return families.normalize_family(model, extra_families=extra, aliases=aliases)
+    weights = state.get("credit_weights") if isinstance(state.get("credit_weights"), dict) else None
+    policy = state.get("unknown_model_policy")
+    family, _ = families.resolve_family(
+        model,
+        extra_families=extra,
+        aliases=aliases,
+        weights=weights,
+        unknown_policy=policy if isinstance(policy, str) else families.UNKNOWN_COSTLIEST,
+    )
+    return family
 
 
 def credit_cost(state, family):

@@ -9,6 +9,7 @@ from django.utils import timezone
 from accounts.tests.conftest import fake  # noqa: F401 - the loopback Claude API fixture
 from accounts.tests.helpers import cookie_account, poll
 from limiter import services
+from limiter.families import UNKNOWN_COSTLIEST
 from limiter.models import HookToken, Team
 from monitoring import eventlog, roles
 from monitoring.models import Event
@@ -98,6 +99,7 @@ def test_admin_rule_and_team_setting_edits_are_logged_with_before_and_after(seat
         "name": team.name, "timezone": "Europe/Berlin", "credit_weights": '{"opus": 10, "default": 1}',
         "extra_families": "[]", "model_aliases": '{"best": "opus"}', "offline_grace_minutes": 1440,
         "hold_ttl_seconds": 1800, "install_code_ttl_hours": 72, "event_retention_days": 90,
+        "unknown_model_policy": UNKNOWN_COSTLIEST,
         "default_rules-TOTAL_FORMS": 1, "default_rules-INITIAL_FORMS": 1,
         "default_rules-0-id": rule.pk, "default_rules-0-team": team.pk, "default_rules-0-position": 0,
         "default_rules-0-type": "credits", "default_rules-0-window": "daily", "default_rules-0-value": 250,
