@@ -191,10 +191,9 @@ def usage_per_seat_day(*, start: date, end: date) -> list[UsageRow]:
     ]
 
 
-@dataclass(frozen=True)
-class Trends:
-    peak_hours: list[int]  # prompts per local hour of day
-    model_mix: dict[str, int]  # counted turns per family
+class PromptRates:
+    """Block rate and prompts per session, for any figures that carry prompts, blocked and sessions."""
+
     prompts: int
     blocked: int
     sessions: int
@@ -206,6 +205,15 @@ class Trends:
     @property
     def prompts_per_session(self) -> float | None:
         return self.prompts / self.sessions if self.sessions else None
+
+
+@dataclass(frozen=True)
+class Trends(PromptRates):
+    peak_hours: list[int]  # prompts per local hour of day
+    model_mix: dict[str, int]  # counted turns per family
+    prompts: int
+    blocked: int
+    sessions: int
 
 
 def trends(*, since: datetime, until: datetime, seat_id=None) -> Trends:
@@ -281,20 +289,12 @@ def seat_choices() -> list[tuple[str, str]]:
 
 
 @dataclass(frozen=True)
-class SeatTrend:
+class SeatTrend(PromptRates):
     seat: str
     prompts: int
     blocked: int
     sessions: int
     turns: int
-
-    @property
-    def block_rate(self) -> float | None:
-        return self.blocked / self.prompts if self.prompts else None
-
-    @property
-    def prompts_per_session(self) -> float | None:
-        return self.prompts / self.sessions if self.sessions else None
 
 
 def trends_per_seat(*, since: datetime, until: datetime) -> list[SeatTrend]:
