@@ -123,6 +123,8 @@ def test_the_live_feed_upgrades_through_the_front_door_and_carries_a_count_from_
     feed = _feed(topology, browser.cookies[settings.SESSION_COOKIE_NAME].value)
     try:
         assert feed.accepted, (feed.status, feed.headers)
+        # Caddy skips its `-Server` on a 101 and names itself; the app server behind it stays unnamed.
+        assert feed.headers.get("server", "Caddy") == "Caddy"
         assert feed.receive_json()["type"] == "connected"
         # A count through Caddy to gunicorn reaches the browser's socket on daphne via the channel layer.
         status, _, body = topology.request("POST", "/api/v1/count", {"model": "opus"}, headers=bearer)
