@@ -60,6 +60,7 @@ def seed(args) -> None:
     from django.utils import timezone
 
     from accounts.models import ClaudeAccount, UsageSnapshot, WindowReading
+    from limiter import counters
     from limiter.models import Device, Rule, Seat, SessionEvent, Team, UsageEvent
     from monitoring.models import Event
 
@@ -170,6 +171,8 @@ def seed(args) -> None:
                 )
             ],
         )
+    # bulk_create bypasses /count, which keeps the usage counters: build them as a deployment would.
+    counters.rebuild(team)
 
 
 def measure(requests: int) -> None:

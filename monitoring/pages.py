@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts import reports as account_reports
+from limiter import history
 from limiter import reports as seat_reports
 
 from . import charts, eventlog, feed, selectors
@@ -76,8 +77,8 @@ def seat_page(request: HttpRequest, seat_id) -> HttpResponse:
     if seat is None:
         raise Http404("No such seat.")
     now = timezone.now()
-    card = next(c for c in seat_cards_view(seat_reports.seat_cards(now)) if c["card"].id == seat.pk)
-    usage = seat_reports.daily_usage(days=30, now=now, seat_id=seat.pk)
+    card = seat_cards_view(seat_reports.seat_cards(now, seat_id=seat.pk))[0]
+    usage = history.daily_usage(days=30, now=now, seat_id=seat.pk)
     labels = [f"{d:%m-%d}" for d in usage.days]
     context = _context(
         request,
@@ -160,14 +161,6 @@ def _range(request: HttpRequest, default_days: int = 14) -> tuple[date, date]:
     return start, end
 
 
-def _bounds(start: date, end: date) -> tuple[datetime, datetime]:
-    zone = timezone.get_current_timezone()
-    return (
-        datetime.combine(start, datetime.min.time(), zone),
-        datetime.combine(end + timedelta(days=1), datetime.min.time(), zone),
-    )
-
-
 def trends(request: HttpRequest) -> HttpResponse:
     if not request.user.has_perm("limiter.view_usageevent"):
         raise PermissionDenied
@@ -179,8 +172,7 @@ def trends(request: HttpRequest) -> HttpResponse:
     seats = seat_reports.seat_choices()
     if seat_id and seat_id not in {pk for pk, _ in seats}:
         return JsonResponse({"error": "Unknown seat."}, status=400)
-    since, until = _bounds(start, end)
-    found = seat_reports.trends(since=since, until=until, seat_id=seat_id)
+    found = history.trends(first=start, last=end, seat_id=seat_id)
     hours = [f"{h:02d}" for h in range(24)]
     mix = found.model_mix
     context = _context(
@@ -198,7 +190,7 @@ def trends(request: HttpRequest) -> HttpResponse:
         mix_chart=charts.stacked_bars(
             list(mix), {"turns": list(mix.values())}, caption="Turns per model", unit="turns"
         ),
-        per_seat=seat_reports.trends_per_seat(since=since, until=until),
+        per_seat=found.per_seat,
     )
     return render(request, "monitoring/trends.html", context)
 
@@ -216,7 +208,7 @@ def trends_csv(request: HttpRequest) -> HttpResponse:
     writer.writerow(
         [f"day ({team_zone_name()})", "seat", "model", "turns", "credits", "input tokens", "output tokens"]
     )
-    for row in seat_reports.usage_per_seat_day(start=start, end=end):
+    for row in history.usage_per_seat_day(start=start, end=end):
         writer.writerow(
             [row.day, row.seat, row.family, row.turns, row.credits, row.input_tokens, row.output_tokens]
         )
