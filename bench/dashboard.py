@@ -60,8 +60,18 @@ def seed(args) -> None:
     from django.utils import timezone
 
     from accounts.models import ClaudeAccount, UsageSnapshot, WindowReading
-    from limiter import counters
-    from limiter.models import Device, Rule, Seat, SessionEvent, Team, UsageEvent
+    from limiter import counters, prompt_tally
+    from limiter.models import (
+        Device,
+        PromptTally,
+        PromptTallyMark,
+        Rule,
+        Seat,
+        SessionEvent,
+        TalliedSession,
+        Team,
+        UsageEvent,
+    )
     from monitoring.models import Event
 
     rng = random.Random(7)
@@ -70,6 +80,9 @@ def seed(args) -> None:
     get_user_model().objects.filter(username="bench").delete()
     get_user_model().objects.create_superuser("bench", password="bench-pw")  # noqa: S106 - scratch database
     for model in (
+        PromptTallyMark,
+        PromptTally,
+        TalliedSession,
         Event,
         UsageEvent,
         SessionEvent,
@@ -171,8 +184,10 @@ def seed(args) -> None:
                 )
             ],
         )
-    # bulk_create bypasses /count, which keeps the usage counters: build them as a deployment would.
+    # bulk_create bypasses /count, which keeps the usage counters, and beat, which keeps the prompt
+    # tallies: build both as a running deployment would have them.
     counters.rebuild(team)
+    prompt_tally.catch_up(now)
 
 
 def measure(requests: int) -> None:

@@ -2,21 +2,20 @@
 
 Turns, credits and tokens per day come from the usage counters (a few rows per seat and day, whatever the
 traffic), or from the rows while the counters are out of date for the team's zone. Prompts, blocks and
-sessions have no counters: they are aggregated from the session rows, grouped in the database by seat or
-by quarter-hour (`timebuckets`), never converted row by row.
+sessions come from the prompt tallies (`prompt_tally`), kept per UTC quarter-hour so that any zone's hours
+and days are whole numbers of them.
 """
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Sum
 from django.db.models.functions import TruncDate
 
-from . import counters
-from .models import Seat, SessionEvent, Team, UsageEvent
+from . import counters, prompt_tally
+from .models import Seat, Team, UsageEvent
 from .reports import team as _team
-from .timebuckets import QuarterHour, local_hour
+from .timebuckets import local_hour
 from .windows import local_instant
 
 
@@ -129,51 +128,27 @@ class Trends(PromptRates):
     per_seat: list[SeatTrend]  # every seat, whichever one the totals are for
 
 
-def trends(*, first: date, last: date, seat_id: str | None = None) -> Trends:
+def trends(*, first: date, last: date, now: datetime, seat_id: str | None = None) -> Trends:
     """Peak hours, model mix, block rate and prompts per session from local day `first` to `last`.
 
-    The totals are one seat's, or the sum over seats (a session belongs to one seat); `per_seat` always
-    lists every seat. Four queries whatever the range or the number of rows.
+    The totals are one seat's, or the sum over seats; `per_seat` always lists every seat. Prompts, blocks
+    and sessions come from the prompt tallies, turns from the usage counters: a few queries on a few
+    thousand rows, whatever the range or the history.
     """
     team = _team()
     since, until = _span(first, last, team)
-    sessions = SessionEvent.objects.filter(created_at__gte=since, created_at__lt=until)
-    by_seat = {
-        str(row["seat_id"]): row
-        for row in sessions.values("seat_id").annotate(
-            prompts=Count("id", filter=Q(kind=SessionEvent.PROMPT)),
-            blocked=Count("id", filter=Q(kind=SessionEvent.BLOCKED)),
-            sessions=Count("session_id", filter=Q(kind=SessionEvent.PROMPT), distinct=True),
-        )
-    }
-    turns = {
-        str(r["seat_id"]): r["turns"] for r in usage_days(first=first, last=last, group_by=("seat_id",))
-    }
+    found = prompt_tally.figures(since=since, until=until, now=now, seat_id=seat_id)
+    turns = {str(r["seat_id"]): r["turns"] for r in usage_days(first=first, last=last, group_by=("seat_id",))}
     per_seat = []
     for pk, name in Seat.objects.order_by("name").values_list("pk", "name"):
-        row: Mapping = by_seat.get(str(pk), {})
-        per_seat.append(
-            SeatTrend(
-                str(pk), name, row.get("prompts", 0), row.get("blocked", 0), row.get("sessions", 0),
-                turns.get(str(pk), 0),
-            )
-        )
+        prompts, blocked, sessions = found.per_seat.get(str(pk), (0, 0, 0))
+        per_seat.append(SeatTrend(str(pk), name, prompts, blocked, sessions, turns.get(str(pk), 0)))
     chosen = [t for t in per_seat if seat_id is None or t.seat_id == seat_id]
-    if seat_id is not None:
-        sessions = sessions.filter(seat_id=seat_id)
     peak = [0] * 24
-    for quarter, prompts in (
-        sessions.filter(kind=SessionEvent.PROMPT)
-        .annotate(quarter=QuarterHour("created_at"))
-        .values("quarter")
-        .annotate(n=Count("id"))
-        .values_list("quarter", "n")
-    ):
+    for quarter, prompts in found.per_quarter.items():
         peak[local_hour(quarter, team.tz)] += prompts
-    mix = {
-        r["family"]: r["turns"]
-        for r in usage_days(first=first, last=last, seat_id=seat_id, group_by=("family",))
-    }
+    by_family = usage_days(first=first, last=last, seat_id=seat_id, group_by=("family",))
+    mix = {r["family"]: r["turns"] for r in by_family}
     return Trends(
         peak,
         dict(sorted(mix.items())),

@@ -172,7 +172,7 @@ def trends(request: HttpRequest) -> HttpResponse:
     seats = seat_reports.seat_choices()
     if seat_id and seat_id not in {pk for pk, _ in seats}:
         return JsonResponse({"error": "Unknown seat."}, status=400)
-    found = history.trends(first=start, last=end, seat_id=seat_id)
+    found = history.trends(first=start, last=end, now=timezone.now(), seat_id=seat_id)
     hours = [f"{h:02d}" for h in range(24)]
     mix = found.model_mix
     context = _context(

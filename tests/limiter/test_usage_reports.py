@@ -48,7 +48,7 @@ def _figures(team: Team) -> tuple:
     seats = list(Seat.objects.filter(team=team).select_related("team"))
     last = counters.window_day(NOW, team.tz)
     first = last - timedelta(days=20)
-    trends = history.trends(first=first, last=last)
+    trends = history.trends(first=first, last=last, now=NOW)
     return (
         selectors.seats_window_usage([s.pk for s in seats], Team.objects.get(pk=team.pk), NOW, WINDOWS),
         {pk: (o.today, o.credit_balance) for pk, o in selectors.seats_overview(seats, now=NOW).items()},
@@ -71,6 +71,9 @@ def _figures(team: Team) -> tuple:
     ),
 )
 def test_figures_from_the_counters_equal_the_figures_from_the_rows(zone, turns):
+    # Examples share the test's database, and a deployment has one team: start each from none.
+    for model in (HookToken, Seat, Team):
+        model.objects.all().delete()
     team = Team.objects.create(timezone=zone, credit_weights={"opus": 10, "sonnet": 3, "haiku": 1})
     holders = [_seat_with_rules(team, f"s{i}-{uuid.uuid4().hex[:8]}") for i in range(2)]
     for who, minutes_ago, model, tokens in turns:
@@ -96,7 +99,9 @@ def test_peak_hours_are_hours_of_the_team_zone_even_with_a_quarter_hour_offset(z
             session_id="s",
             created_at=datetime(2026, 3, 2, 3, minute, tzinfo=UTC),
         )
-    found = history.trends(first=date(2026, 3, 2), last=date(2026, 3, 2))
+    found = history.trends(
+        first=date(2026, 3, 2), last=date(2026, 3, 2), now=datetime(2026, 3, 3, tzinfo=UTC)
+    )
     expected = [0] * 24
     for hour in hours:
         expected[hour] += 1
@@ -134,8 +139,8 @@ def test_trend_totals_are_the_chosen_seat_or_the_sum_of_every_seat():
         SessionEvent.objects.create(seat=seat, kind=kind, session_id=session, created_at=at)
     day = date(2026, 3, 2)
 
-    everyone = history.trends(first=day, last=day)
-    only_bob = history.trends(first=day, last=day, seat_id=str(bob.pk))
+    everyone = history.trends(first=day, last=day, now=at)
+    only_bob = history.trends(first=day, last=day, now=at, seat_id=str(bob.pk))
 
     assert (everyone.prompts, everyone.blocked, everyone.sessions) == (4, 1, 3)
     assert (only_bob.prompts, only_bob.blocked, only_bob.sessions) == (1, 1, 1)
