@@ -8,12 +8,13 @@ and days are whole numbers of them.
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from uuid import UUID
 
 from django.db.models import Count, Sum
 from django.db.models.functions import TruncDate
 
 from . import counters, prompt_tally
-from .models import Seat, Team, UsageEvent
+from .models import Seat, SeatAccount, Team, UsageEvent
 from .reports import team as _team
 from .timebuckets import local_hour
 from .windows import local_instant
@@ -157,3 +158,44 @@ def trends(*, first: date, last: date, now: datetime, seat_id: str | None = None
         sum(t.sessions for t in chosen),
         per_seat,
     )
+
+
+@dataclass(frozen=True)
+class AccountSeat:
+    seat_id: str
+    seat: str
+    turns: int
+    credits: int
+    input_tokens: int
+    output_tokens: int
+    cache_tokens: int  # cache creation + cache reads
+
+
+def account_seats(account_id: int, *, first: date, last: date, limit: int = 10) -> list[AccountSeat]:
+    """The seats that used a shared account most from local day `first` to `last`, most turns first.
+
+    Only the days each seat was on the account count (its `SeatAccount` periods): one usage read per
+    period that overlaps the range.
+    """
+    periods = SeatAccount.objects.filter(account_id=account_id, since__lte=last).exclude(until__lte=first)
+    totals: dict[UUID, dict[str, int]] = {}
+    for seat_id, since, until in periods.values_list("seat_id", "since", "until"):
+        start, end = max(since, first), min(until - timedelta(days=1), last) if until else last
+        for row in usage_days(first=start, last=end, seat_id=seat_id, group_by=("seat_id",)):
+            kept = totals.setdefault(seat_id, dict.fromkeys(counters.DAY_TOTALS, 0))
+            for name in counters.DAY_TOTALS:
+                kept[name] += row[name]
+    names = dict(Seat.objects.filter(pk__in=list(totals)).values_list("pk", "name"))
+    ranked = sorted(totals.items(), key=lambda item: (-item[1]["turns"], names.get(item[0], "")))
+    return [
+        AccountSeat(
+            str(seat_id),
+            names.get(seat_id, ""),
+            t["turns"],
+            t["credits"],
+            t["input_tokens"],
+            t["output_tokens"],
+            t["cache_creation_input_tokens"] + t["cache_read_input_tokens"],
+        )
+        for seat_id, t in ranked[:limit]
+    ]

@@ -468,3 +468,40 @@ class PromptTallyMark(models.Model):
 
     def __str__(self) -> str:
         return f"tallied until {self.until}"
+
+
+class SeatAccount(models.Model):
+    """Which shared Claude account a seat's turns were spent on, from local day `since` up to `until`.
+
+    Days of the team's zone, so a period covers whole usage counters. `account_id` is the watched account's
+    id, not a foreign key: the limiter does not import the accounts app, and the history outlives an account.
+    """
+
+    seat = models.ForeignKey(Seat, on_delete=models.CASCADE, related_name="account_periods")
+    account_id = models.BigIntegerField()
+    since = models.DateField(help_text="First day (team time zone) on this account.")
+    until = models.DateField(null=True, blank=True, help_text="First day off it; empty: still on it.")
+
+    class Meta:
+        ordering = ["seat", "-since"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(until__isnull=True) | Q(until__gt=models.F("since")), name="seat_account_period"
+            )
+        ]
+        indexes = [models.Index(fields=["account_id", "since"], name="seat_account_by_account")]
+
+    def __str__(self) -> str:
+        return f"{self.seat_id} on account {self.account_id} from {self.since}"
+
+    def clean(self) -> None:
+        if self.until is not None and self.since is not None and self.until <= self.since:
+            raise ValidationError({"until": "The period must end after it starts."})
+        if self.seat_id is None or self.since is None:
+            return
+        others = SeatAccount.objects.filter(seat_id=self.seat_id).exclude(pk=self.pk)
+        overlapping = others.filter(Q(until__isnull=True) | Q(until__gt=self.since))
+        if self.until is not None:
+            overlapping = overlapping.filter(since__lt=self.until)
+        if overlapping.exists():
+            raise ValidationError("A seat uses one account at a time: this period overlaps another one.")

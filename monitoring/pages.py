@@ -123,6 +123,7 @@ def account_page(request: HttpRequest, account_id: int) -> HttpResponse:
         headers=["time", "window", "utilization %"],
     )
     kinds = (eventlog.POLL_RESULT,)
+    today = timezone.localdate(now)
     context = _context(
         request,
         _site(),
@@ -135,6 +136,9 @@ def account_page(request: HttpRequest, account_id: int) -> HttpResponse:
             account_id, limit=50, kinds=(eventlog.CREDENTIAL_STATE, eventlog.WINDOW_RESET)
         ),
         edit_url=reverse("admin:accounts_claudeaccount_change", args=[account_id]),
+        # The page's seven days, as whole days of the team's zone (the counters' days).
+        top_seats=history.account_seats(account_id, first=today - timedelta(days=6), last=today),
+        can_see_seats=request.user.has_perm("limiter.view_seat"),
     )
     return render(request, "monitoring/account.html", context)
 

@@ -102,6 +102,8 @@ def test_invalid_rule_in_the_seat_form_shows_a_readable_error_and_saves_nothing(
         "rules-0-model": "opus",
         "rules-0-window": "",
         "rules-0-value": "-7",
+        "account_periods-TOTAL_FORMS": "0",
+        "account_periods-INITIAL_FORMS": "0",
         "devices-TOTAL_FORMS": "0",
         "devices-INITIAL_FORMS": "0",
         "tokens-TOTAL_FORMS": "0",
