@@ -70,10 +70,10 @@ def _bars(rules: list[engine.RuleSpec], usage: engine.Usage) -> list[Bar]:
     return bars
 
 
-def seat_cards(now: datetime, *, seat_id=None) -> list[SeatCard]:
-    """Every seat (or one) with its limit bars, credits, device and today's hourly turns: six queries."""
+def seat_cards(now: datetime, *, seat_ids: list | None = None) -> list[SeatCard]:
+    """Every seat (or those named) with limit bars, credits, device and today's hourly turns: six queries."""
     every = Seat.objects.select_related("team").order_by("name")
-    seats = list(every.filter(pk=seat_id) if seat_id is not None else every)
+    seats = list(every.filter(pk__in=seat_ids) if seat_ids is not None else every)
     if not seats:
         return []
     the_team = seats[0].team

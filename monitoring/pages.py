@@ -62,12 +62,16 @@ def dashboard(request: HttpRequest, site) -> HttpResponse:
         context["accounts"] = account_cards(account_reports.account_gauges(now), now)
     if user.has_perm("monitoring.view_event"):
         messages, cursor = selectors.recent_feed(limit=FEED_ROWS)
-        rows = [
-            {**m, "text": feed.describe(m), "at": timezone.localtime(datetime.fromisoformat(m["timestamp"]))}
-            for m in messages
-        ]
-        context |= {"feed": rows, "cursor": str(cursor), "kinds": FEED_KINDS}
+        context |= {"feed": feed_rows(messages), "cursor": str(cursor), "kinds": FEED_KINDS}
     return render(request, "monitoring/dashboard.html", context)
+
+
+def feed_rows(messages: list[dict]) -> list[dict]:
+    """Feed messages as the templates list them: with their text and their local time."""
+    return [
+        {**m, "text": feed.describe(m), "at": timezone.localtime(datetime.fromisoformat(m["timestamp"]))}
+        for m in messages
+    ]
 
 
 def seat_page(request: HttpRequest, seat_id) -> HttpResponse:
@@ -77,7 +81,7 @@ def seat_page(request: HttpRequest, seat_id) -> HttpResponse:
     if seat is None:
         raise Http404("No such seat.")
     now = timezone.now()
-    card = seat_cards_view(seat_reports.seat_cards(now, seat_id=seat.pk))[0]
+    card = seat_cards_view(seat_reports.seat_cards(now, seat_ids=[seat.pk]))[0]
     usage = history.daily_usage(days=30, now=now, seat_id=seat.pk)
     labels = [f"{d:%m-%d}" for d in usage.days]
     context = _context(
