@@ -133,6 +133,22 @@ def _already_tallied(keys: list[tuple]) -> set[tuple]:
     return known
 
 
+def seats_with_blocks(*, since: datetime, now: datetime) -> set:
+    """Every seat with a blocked prompt at or after `since` (or up to 15 minutes before).
+
+    A block timeline then reads the rows of these seats only, through the (seat, created_at) index.
+    """
+    catch_up(now)
+    mark = _mark(now)
+    tallied = PromptTally.objects.filter(quarter__gte=quarter_of(since), blocked__gt=0)
+    recent = SessionEvent.objects.filter(
+        seat_id__in=list(Seat.objects.values_list("pk", flat=True)),
+        created_at__gte=max(since, mark),
+        kind=SessionEvent.BLOCKED,
+    )
+    return {*tallied.values_list("seat_id", flat=True), *recent.values_list("seat_id", flat=True)}
+
+
 @dataclass
 class PromptFigures:
     per_seat: dict[str, list[int]] = field(

@@ -235,7 +235,7 @@ def limit_hits(request: HttpRequest) -> HttpResponse:
         return JsonResponse({"error": "`days` is a whole number of days (1-90)."}, status=400)
     now = timezone.now()
     since = now - timedelta(days=days)
-    blocks = seat_reports.block_episodes(since=since)
+    blocks = seat_reports.block_episodes(since=since, now=now)
     full = account_reports.full_windows(since=since)
     span = (since.timestamp(), now.timestamp())
     seat_lanes: dict[str, list] = {}

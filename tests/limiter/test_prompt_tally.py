@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from limiter import history, prompt_tally, services
+from limiter import history, prompt_tally, reports, services
 from limiter.models import PromptTally, PromptTallyMark, Seat, SessionEvent, TalliedSession, Team
 from limiter.windows import local_instant
 
@@ -117,3 +117,17 @@ def test_tallies_past_the_retention_are_dropped():
     prompt_tally.catch_up(NOW, retention_days=30)
 
     assert not PromptTally.objects.exists()
+
+
+@pytest.mark.django_db
+def test_block_episodes_find_blocks_both_tallied_and_too_recent_to_be():
+    team = Team.objects.create(timezone="UTC")
+    ada, bob, cem = (services.seat_create(slug=s, name=s.title(), team=team) for s in ("ada", "bob", "cem"))
+    for seat, at in ((ada, NOW - timedelta(hours=5)), (bob, NOW), (cem, NOW - timedelta(days=9))):
+        for kind in (SessionEvent.PROMPT, SessionEvent.BLOCKED):
+            SessionEvent.objects.create(seat=seat, kind=kind, session_id="s", created_at=at, reason="limit")
+    prompt_tally.catch_up(NOW)  # Ada's block is tallied, Bob's is not yet, Cem's is before the range
+
+    episodes = reports.block_episodes(since=NOW - timedelta(days=7), now=NOW)
+
+    assert [(e.subject, e.count) for e in episodes] == [("Ada", 1), ("Bob", 1)]
