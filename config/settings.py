@@ -185,6 +185,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
         "options": {"expires": 50},
     },
+    "limiter-tally-prompts": {
+        "task": "limiter.tasks.tally_prompts",
+        "schedule": 60.0,
+        "options": {"expires": 50},
+    },
 }
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -112,6 +112,8 @@ def test_counts_polls_and_kills_reach_the_dashboard_without_a_reload(browser, fa
         _wait_for_changes(page, "seatChanges", i + 1)
         latencies.append(page.evaluate(f"window.seatChanges[{i}].at") / 1000 - sent)
     assert page.locator(bar).inner_text() == str(COUNTS)
+    today = f'.card.seat[data-seat="{alice.pk}"] [data-role="today"]'
+    assert page.locator(today).inner_text() == f"opus {COUNTS}"  # was "no turns" when the page loaded
     assert page.locator("#feed li", has_text="turn counted").count() >= COUNTS
 
     gauge = f'.card.account[data-account="{account.pk}"] .gauge[data-limit-type="session"] [data-role="pct"]'
