@@ -54,6 +54,13 @@ def latest_readings(account: ClaudeAccount) -> list[WindowReading]:
     return list(snapshot.readings.all()) if snapshot else []
 
 
+def snapshot_windows(snapshot_id: int) -> dict[str, tuple[float | None, datetime | None]]:
+    """limit type → (utilization, resets_at) of one snapshot: what the alert evaluator reads for a poll."""
+    readings = WindowReading.objects.filter(snapshot_id=snapshot_id)
+    rows = readings.values_list("limit_type", "utilization", "resets_at")
+    return {limit_type: (utilization, resets_at) for limit_type, utilization, resets_at in rows}
+
+
 @dataclass(frozen=True)
 class AccountUsage:
     freshness: Freshness
