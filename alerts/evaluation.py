@@ -28,6 +28,9 @@ BATCH = 500
 # An id that is missing below the cursor may belong to a transaction that has not committed yet; after this
 # long it is taken for a rolled-back one.
 GAP_PATIENCE = timedelta(minutes=5)
+# Only a handful of transactions are ever open at once; a jump of thousands of ids (a sequence's cache lost in
+# a crash, rolled-back bulk writes) is not worth remembering id by id, so only the highest ones are kept.
+MAX_GAPS = 1000
 CREDENTIAL = "credential"
 # Credential states that alert at once, and those that alert only after lasting (contract §10.2, issue 10).
 BROKEN_NOW = {"expired", "invalid", "wrong_org", "denied"}
@@ -92,9 +95,10 @@ def _next_events(cursor: Cursor, now: datetime) -> list[Event]:
     )
     seen = {e.id for e in events}
     top = max(seen | {cursor.last_id})
-    for missing in set(range(cursor.last_id + 1, top)) - seen:
+    for missing in set(range(max(cursor.last_id + 1, top - MAX_GAPS), top)) - seen:
         gaps[missing] = now
-    cursor.gaps = {str(k): v.isoformat() for k, v in gaps.items() if k not in seen}
+    kept = sorted(k for k in gaps if k not in seen)[-MAX_GAPS:]
+    cursor.gaps = {str(k): gaps[k].isoformat() for k in kept}
     cursor.last_id, cursor.evaluated_at = top, now
     return events
 
