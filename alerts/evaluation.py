@@ -59,8 +59,17 @@ def team_zone() -> ZoneInfo:
 
 
 def evaluate(now: datetime | None = None) -> list[int]:
-    """One pass over the new events; returns the ids of deliveries to send now (queued after commit)."""
-    now = now or timezone.now()
+    """Evaluates every new event; returns the ids of deliveries to send now (queued after each commit)."""
+    due: list[int] = []
+    while True:
+        read, ids = _evaluate_batch(now or timezone.now())
+        due += ids
+        if read < BATCH:
+            return due
+
+
+def _evaluate_batch(now: datetime) -> tuple[int, list[int]]:
+    """One transaction over at most BATCH events: how many were read, and the deliveries due now."""
     with transaction.atomic():
         Cursor.objects.get_or_create(pk=1)
         Cursor.objects.filter(pk=1).update(evaluated_at=now)  # takes the lock on every database
@@ -81,7 +90,7 @@ def evaluate(now: datetime | None = None) -> list[int]:
             from . import tasks
 
             transaction.on_commit(lambda: tasks.dispatch(ids))
-    return ids
+    return len(events), ids
 
 
 def _next_events(cursor: Cursor, now: datetime) -> list[Event]:

@@ -287,3 +287,14 @@ def test_a_subscription_to_one_account_ignores_the_others(hook):
     assert evaluate(T0) == []
     poll(watched, T0, 99)
     assert len(evaluate(T0)) == 1
+
+
+def test_a_backlog_longer_than_one_batch_is_evaluated_in_one_call(hook, monkeypatch):
+    monkeypatch.setattr(evaluation, "BATCH", 3)
+    subscribe(hook)
+    accounts = [account(f"acct-{n}") for n in range(4)]
+    for acct in accounts:
+        poll(acct, T0, 91)  # four events and more than one batch of three
+    deliveries = evaluate(T0)
+    assert sum(len(d.alerts) for d in deliveries) == 4
+    assert evaluate(T0) == []
