@@ -188,6 +188,7 @@ class SubscriptionForm(forms.ModelForm):
             "thresholds",
             "notify_credentials",
             "notify_window_reset",
+            "notify_forecast",
             "send_resolved",
             "cooldown",
             "repeat_interval",

@@ -7,7 +7,6 @@ nothing is evaluated twice. Deliveries are handed to Celery only after commit.
 """
 
 import logging
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -18,9 +17,10 @@ from django.utils import timezone
 from monitoring import eventlog
 from monitoring.models import Event
 
-from . import texts, thresholds
+from . import health, outlook, texts, thresholds
 from .fanout import Item, fan_out
 from .models import AlertSettings, AlertState, Cursor, Subscription
+from .state import Context, StateKey, item, key, write
 
 log = logging.getLogger(__name__)
 
@@ -31,25 +31,6 @@ GAP_PATIENCE = timedelta(minutes=5)
 # Only a handful of transactions are ever open at once; a jump of thousands of ids (a sequence's cache lost in
 # a crash, rolled-back bulk writes) is not worth remembering id by id, so only the highest ones are kept.
 MAX_GAPS = 1000
-CREDENTIAL = "credential"
-# Credential states that alert at once, and those that alert only after lasting (contract §10.2, issue 10).
-BROKEN_NOW = {"expired", "invalid", "wrong_org", "denied"}
-BROKEN_IF_LASTING = {"blocked": timedelta(hours=1), "rate_limited": timedelta(hours=1)}
-
-
-StateKey = tuple[int, int, str, int]  # (subscription, account, limit type, threshold)
-
-
-@dataclass
-class Context:
-    now: datetime
-    tz: ZoneInfo
-    default_thresholds: list[int]
-    subscriptions: list[Subscription]
-    states: dict[StateKey, AlertState]
-
-    def subscriptions_for(self, account_id: int | None) -> list[Subscription]:
-        return [s for s in self.subscriptions if s.account_id is None or s.account_id == account_id]
 
 
 def team_zone() -> ZoneInfo:
@@ -129,29 +110,25 @@ def _evaluate_event(context: Context, event: Event) -> list[Item]:
     label = str(data.get("label") or f"account {account_id}")
     items: list[Item] = []
     reset_kind = data.get("kind") if data.get("kind") in ("reset", "early") else None  # drift says nothing
+    seen: outlook.Outlook | None = None
     for subscription in context.subscriptions_for(account_id):
         if event.kind == eventlog.POLL_RESULT and data.get("outcome") == "ok" and data.get("snapshot"):
             items += _usage(context, subscription, event, label)
+            if subscription.notify_forecast or subscription.notify_credentials:
+                seen = seen or outlook.outlook(account_id, event.at)
+            if seen is not None and subscription.notify_forecast:
+                items += outlook.forecasts(context, subscription, event, label, seen)
+            if seen is not None and subscription.notify_credentials:
+                items += outlook.cookie(context, subscription, event, label, seen)
         elif event.kind == eventlog.POLL_RESULT:
-            items += _lasting_failure(context, subscription, event, label)
+            items += health.failed_poll(context, subscription, event, label)
         elif event.kind == eventlog.CREDENTIAL_STATE:
-            items += _credential(context, subscription, event, label)
+            items += health.credential_changed(context, subscription, event, label)
         elif event.kind == eventlog.WINDOW_RESET and subscription.notify_window_reset and reset_kind:
             limit = texts.limit_label(str(data.get("limit_type", "")))
             title, message = texts.window_reset(label, limit, reset_kind == "early")
-            items.append(_item(subscription, event, "window_reset", title, message, label, key="reset"))
+            items.append(item(subscription, event, "window_reset", title, message, label, key="reset"))
     return items
-
-
-def _key(subscription: Subscription, event: Event, limit_type: str, threshold: int = 0) -> StateKey:
-    # Only events with an account are evaluated (_evaluate_event), so the `or 0` never applies.
-    return (subscription.pk, event.account_id or 0, limit_type, threshold)
-
-
-def _item(subscription, event, kind, title, message, account, *, key, **values) -> Item:
-    alert = {"title": title, "message": message, "account": account, "kind": kind, "state": "firing"}
-    alert |= values | {"key": f"{event.account_id}:{key}", "subscription": subscription.pk}
-    return Item(subscription, event.account_id or 0, alert)
 
 
 def _usage(context: Context, subscription: Subscription, event: Event, label: str) -> list[Item]:
@@ -166,7 +143,7 @@ def _usage(context: Context, subscription: Subscription, event: Event, label: st
             send_resolved=subscription.send_resolved,
             repeat_interval=subscription.repeat_interval,
         )
-        keys = {t: _key(subscription, event, limit_type, t) for t in policy.thresholds}
+        keys = {t: key(subscription, event, limit_type, t) for t in policy.thresholds}
         rows = {t: _row(context.states[k]) for t, k in keys.items() if k in context.states}
         step = thresholds.step(policy, rows, pct, resets_at, event.at)
         stored = all(_store(context, keys[t], row) for t, row in step.rows.items())
@@ -176,7 +153,7 @@ def _usage(context: Context, subscription: Subscription, event: Event, label: st
         for notice in step.notices:
             title, message = _notice_texts(notice, label, name, resets_at, event.at, context.tz)
             items.append(
-                _item(
+                item(
                     subscription,
                     event,
                     "threshold",
@@ -236,89 +213,4 @@ _ROW_FIELDS = (
 def _store(context: Context, key: StateKey, row: thresholds.Row) -> bool:
     """Writes one transition with a conditional update on `version` (contract §10.3); False if it lost."""
     values = {name: getattr(row, name) for name in _ROW_FIELDS}
-    return _write(context, key, values)
-
-
-def _write(context: Context, key: StateKey, values: dict) -> bool:
-    existing = context.states.get(key)
-    if existing is None:
-        subscription_id, account_id, limit_type, threshold = key
-        context.states[key] = AlertState.objects.create(
-            subscription_id=subscription_id,
-            account_id=account_id,
-            limit_type=limit_type,
-            threshold=threshold,
-            version=1,
-            **values,
-        )
-        return True
-    won = AlertState.objects.filter(pk=existing.pk, version=existing.version).update(
-        version=existing.version + 1, **values
-    )
-    if won:
-        for name, value in values.items():
-            setattr(existing, name, value)
-        existing.version += 1
-    return bool(won)
-
-
-def _credential(context: Context, subscription: Subscription, event: Event, label: str) -> list[Item]:
-    after, error = str(event.data.get("after", "")), str(event.data.get("error", ""))
-    key = _key(subscription, event, CREDENTIAL)
-    row = context.states.get(key)
-    if after in BROKEN_NOW:
-        return _credential_fire(context, subscription, event, label, after, error)
-    if after in BROKEN_IF_LASTING:
-        _write(context, key, {"condition": after, "condition_since": event.at})
-        return []
-    if after == "ok" and row is not None and (row.state == thresholds.FIRING or row.condition):
-        was, notified = row.condition, row.notified and row.state == thresholds.FIRING
-        values = {
-            "state": thresholds.ARMED,
-            "resolved_at": event.at,
-            "condition": "",
-            "condition_since": None,
-        }
-        if not _write(context, key, values) or not (notified and subscription.notify_credentials):
-            return []
-        title, message = texts.credential_resolved(label, was)
-        return [
-            _item(subscription, event, "credential", title, message, label, key=CREDENTIAL, state="resolved")
-        ]
-    return []
-
-
-def _lasting_failure(context: Context, subscription: Subscription, event: Event, label: str) -> list[Item]:
-    outcome = str(event.data.get("outcome", ""))
-    row = context.states.get(_key(subscription, event, CREDENTIAL))
-    if (
-        outcome not in BROKEN_IF_LASTING
-        or row is None
-        or row.condition != outcome
-        or row.state == thresholds.FIRING
-    ):
-        return []
-    if row.condition_since is None or event.at - row.condition_since < BROKEN_IF_LASTING[outcome]:
-        return []
-    return _credential_fire(context, subscription, event, label, outcome, str(event.data.get("error", "")))
-
-
-def _credential_fire(context, subscription, event, label, condition: str, error: str) -> list[Item]:
-    key = _key(subscription, event, CREDENTIAL)
-    row = context.states.get(key)
-    if row is not None and row.state == thresholds.FIRING:
-        return []  # already told; one alert per broken spell
-    notify = subscription.notify_credentials
-    values = {
-        "state": thresholds.FIRING,
-        "fired_at": event.at,
-        "notified": notify,
-        "last_notified_at": event.at if notify else None,
-        "condition": condition,
-        "condition_since": row.condition_since if row and row.condition_since else event.at,
-    }
-    if not _write(context, key, values) or not notify:
-        return []
-    title, message = texts.credential(label, condition, error)
-    # An expired credential stops all monitoring of the account: it goes through quiet hours.
-    return [_item(subscription, event, "credential", title, message, label, key=CREDENTIAL, urgent=True)]
+    return write(context, key, values)

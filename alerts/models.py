@@ -119,6 +119,9 @@ class Subscription(models.Model):
     enabled = models.BooleanField(default=True)
     notify_credentials = models.BooleanField(default=True, help_text="Expired or refused credentials.")
     notify_window_reset = models.BooleanField(default=False, help_text="A usage window reset (early too).")
+    notify_forecast = models.BooleanField(
+        default=False, help_text="A window projected to hit 100% before it resets (once per window)."
+    )
     send_resolved = models.BooleanField(default=False, help_text="Say when usage is back below a threshold.")
     cooldown = models.DurationField(default=timedelta(hours=4))
     repeat_interval = models.DurationField(null=True, blank=True, help_text="Remind while still above.")

@@ -37,6 +37,7 @@ def subscription_create(
     send_resolved: bool = False,
     notify_window_reset: bool = False,
     notify_credentials: bool = True,
+    notify_forecast: bool = False,
     quiet: tuple[str, time, time, str] | None = None,
 ) -> Subscription:
     if not channels:
@@ -51,6 +52,7 @@ def subscription_create(
         send_resolved=send_resolved,
         notify_window_reset=notify_window_reset,
         notify_credentials=notify_credentials,
+        notify_forecast=notify_forecast,
         repeat_interval=repeat_interval,
     )
     if cooldown is not None:

@@ -102,5 +102,12 @@ def forecast(account: str, label: str, eta: datetime, resets_at: datetime, tz: Z
     )
 
 
+def forecast_withdrawn(account: str, label: str) -> tuple[str, str]:
+    return (
+        f"{account}: no longer projected to hit 100% of {label} limit",
+        f"At its current pace {account}'s {label} window now lasts until it resets.",
+    )
+
+
 def sample() -> tuple[str, str]:
     return "Governor test alert", "This is a test from Claude Governor: this channel works."

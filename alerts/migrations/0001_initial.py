@@ -138,6 +138,13 @@ class Migration(migrations.Migration):
                     models.BooleanField(default=False, help_text="A usage window reset (early too)."),
                 ),
                 (
+                    "notify_forecast",
+                    models.BooleanField(
+                        default=False,
+                        help_text="A window projected to hit 100% before it resets (once per window).",
+                    ),
+                ),
+                (
                     "send_resolved",
                     models.BooleanField(default=False, help_text="Say when usage is back below a threshold."),
                 ),

@@ -119,6 +119,9 @@ class Command(BaseCommand):
         subscribe.add_argument("--send-resolved", action="store_true")
         subscribe.add_argument("--window-reset", action="store_true", help="Also say when a window resets.")
         subscribe.add_argument("--no-credentials", action="store_true", help="No credential-health alerts.")
+        subscribe.add_argument(
+            "--forecast", action="store_true", help="Also say when a window will run out before it resets."
+        )
         subscribe.add_argument("--quiet", type=quiet, help="'DAYS HH:MM-HH:MM [ZONE]'.")
         test = command("test", "Send a test through a channel: one attempt; the exact error if it fails.")
         test.add_argument("name")
@@ -165,6 +168,7 @@ class Command(BaseCommand):
             send_resolved=options["send_resolved"],
             notify_window_reset=options["window_reset"],
             notify_credentials=not options["no_credentials"],
+            notify_forecast=options["forecast"],
             quiet=options["quiet"],
         )
         scope = subscription.account.label if subscription.account else "every account"

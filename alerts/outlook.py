@@ -1,0 +1,121 @@
+"""Checks on a good poll beyond thresholds (issue 10): a window projected to run out before it resets
+(opt-in, once per window, withdrawn when the projection recovers) and a session cookie near the end of its
+usual lifetime (with the credential alerts). Rows: limit type "forecast:<limit>" or "cookie", threshold 0."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from monitoring.models import Event
+
+from . import texts, thresholds
+from .fanout import Item
+from .models import Subscription
+from .state import Context, item, key, write
+
+URGENT_LEAD = timedelta(minutes=30)  # a window running out sooner than this is urgent (through quiet hours)
+COOKIE = "cookie"
+
+
+@dataclass(frozen=True)
+class Projection:
+    limit_type: str
+    eta: datetime
+    resets_at: datetime
+
+
+@dataclass(frozen=True)
+class Outlook:
+    projections: dict[str, Projection]  # limit type → projected to run out before the reset
+    recovered: set[str]  # limit types whose window now lasts
+    cookie_warning: str
+    cookie_issued_at: datetime | None
+
+
+def outlook(account_id: int, at: datetime) -> Outlook:
+    """What accounts' own forecasts and cookie age say right after this poll (read once per event)."""
+    from accounts.models import AccountSettings, ClaudeAccount
+    from accounts.selectors import account_forecasts, cookie_warning
+
+    account = ClaudeAccount.objects.defer("credential").get(pk=account_id)
+    projections, recovered = {}, set()
+    for forecast in account_forecasts(account, at):
+        if forecast.withheld or forecast.resets_at is None or forecast.will_last is None:
+            continue  # stale or unknown: says nothing either way
+        if forecast.will_last:
+            recovered.add(forecast.limit_type)
+        elif forecast.eta_full is not None and (forecast.utilization or 0) < 100:
+            # At 100 % the threshold alert has said it already.
+            projections[forecast.limit_type] = Projection(
+                forecast.limit_type, forecast.eta_full, forecast.resets_at
+            )
+    warning = cookie_warning(account, AccountSettings.current(), at)
+    return Outlook(projections, recovered, warning, account.cookie_issued_at)
+
+
+def forecasts(
+    context: Context, subscription: Subscription, event: Event, label: str, seen: Outlook
+) -> list[Item]:
+    items = []
+    for limit_type in sorted(set(seen.projections) | seen.recovered):
+        row_key = key(subscription, event, f"forecast:{limit_type}")
+        row = context.states.get(row_key)
+        projection = seen.projections.get(limit_type)
+        if projection is not None:
+            window = thresholds.window_key(projection.resets_at)
+            if (
+                row is not None
+                and row.last_notified_at is not None
+                and not thresholds.is_new_window(row.window_key, window)
+            ):
+                continue  # once per window
+            fired = {"state": thresholds.FIRING, "fired_at": event.at, "notified": True}
+            if not write(context, row_key, fired | {"last_notified_at": event.at, "window_key": window}):
+                continue
+            name = texts.limit_label(limit_type)
+            title, message = texts.forecast(label, name, projection.eta, projection.resets_at, context.tz)
+            urgent = projection.eta - event.at < URGENT_LEAD
+            forecast_key = f"forecast:{limit_type}"
+            items.append(
+                item(subscription, event, "forecast", title, message, label, key=forecast_key, urgent=urgent)
+            )
+        elif row is not None and row.state == thresholds.FIRING:
+            if not write(context, row_key, {"state": thresholds.ARMED, "resolved_at": event.at}):
+                continue
+            if subscription.send_resolved:
+                title, message = texts.forecast_withdrawn(label, texts.limit_label(limit_type))
+                forecast_key = f"forecast:{limit_type}"
+                items.append(
+                    item(
+                        subscription,
+                        event,
+                        "forecast",
+                        title,
+                        message,
+                        label,
+                        key=forecast_key,
+                        state="resolved",
+                    )
+                )
+    return items
+
+
+def cookie(
+    context: Context, subscription: Subscription, event: Event, label: str, seen: Outlook
+) -> list[Item]:
+    row_key = key(subscription, event, COOKIE)
+    row = context.states.get(row_key)
+    # The cookie's issue time is the "window": a new cookie pasted in re-arms the warning.
+    same_cookie = row is not None and row.window_key == seen.cookie_issued_at
+    if not seen.cookie_warning:
+        if row is not None and row.state == thresholds.FIRING:
+            write(context, row_key, {"state": thresholds.ARMED, "resolved_at": event.at})
+        return []
+    if same_cookie and row is not None and row.state == thresholds.FIRING:
+        return []
+    notify = subscription.notify_credentials
+    values = {"state": thresholds.FIRING, "fired_at": event.at, "notified": notify}
+    values |= {"last_notified_at": event.at if notify else None, "window_key": seen.cookie_issued_at}
+    if not write(context, row_key, values) or not notify:
+        return []
+    title, message = texts.credential(label, "cookie_expiring", seen.cookie_warning)
+    return [item(subscription, event, "credential", title, message, label, key=COOKIE)]

@@ -1,0 +1,60 @@
+"""What the evaluator's checks share: the pass's context, state-row keys, alert items and the one writer of a
+state row (a conditional update on its version, contract §10.3)."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from monitoring.models import Event
+
+from .fanout import Item
+from .models import AlertState, Subscription
+
+StateKey = tuple[int, int, str, int]  # (subscription, account, limit type, threshold)
+
+
+@dataclass
+class Context:
+    now: datetime
+    tz: ZoneInfo
+    default_thresholds: list[int]
+    subscriptions: list[Subscription]
+    states: dict[StateKey, AlertState]
+
+    def subscriptions_for(self, account_id: int | None) -> list[Subscription]:
+        return [s for s in self.subscriptions if s.account_id is None or s.account_id == account_id]
+
+
+def key(subscription: Subscription, event: Event, limit_type: str, threshold: int = 0) -> StateKey:
+    # Only events with an account are evaluated (evaluation._evaluate_event), so the `or 0` never applies.
+    return (subscription.pk, event.account_id or 0, limit_type, threshold)
+
+
+def item(subscription, event, kind, title, message, account, *, key, **values) -> Item:
+    alert = {"title": title, "message": message, "account": account, "kind": kind, "state": "firing"}
+    alert |= values | {"key": f"{event.account_id}:{key}", "subscription": subscription.pk}
+    return Item(subscription, event.account_id or 0, alert)
+
+
+def write(context: Context, key: StateKey, values: dict) -> bool:
+    """Creates or moves one state row; False when another writer moved it first (its transition wins)."""
+    existing = context.states.get(key)
+    if existing is None:
+        subscription_id, account_id, limit_type, threshold = key
+        context.states[key] = AlertState.objects.create(
+            subscription_id=subscription_id,
+            account_id=account_id,
+            limit_type=limit_type,
+            threshold=threshold,
+            version=1,
+            **values,
+        )
+        return True
+    won = AlertState.objects.filter(pk=existing.pk, version=existing.version).update(
+        version=existing.version + 1, **values
+    )
+    if won:
+        for name, value in values.items():
+            setattr(existing, name, value)
+        existing.version += 1
+    return bool(won)
