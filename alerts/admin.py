@@ -189,6 +189,7 @@ class SubscriptionForm(forms.ModelForm):
             "notify_credentials",
             "notify_window_reset",
             "notify_forecast",
+            "notify_seats",
             "send_resolved",
             "cooldown",
             "repeat_interval",

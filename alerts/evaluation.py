@@ -59,7 +59,8 @@ def _evaluate_batch(now: datetime) -> tuple[int, list[int]]:
         relevant = [
             e
             for e in events
-            if e.kind in (eventlog.POLL_RESULT, eventlog.CREDENTIAL_STATE, eventlog.WINDOW_RESET)
+            if e.kind
+            in (eventlog.POLL_RESULT, eventlog.CREDENTIAL_STATE, eventlog.WINDOW_RESET, eventlog.SEAT_STATUS)
         ]
         ids: list[int] = []
         if relevant:
@@ -105,6 +106,8 @@ def _context(events: list[Event], now: datetime) -> Context:
 
 def _evaluate_event(context: Context, event: Event) -> list[Item]:
     data, account_id = event.data or {}, event.account_id
+    if event.kind == eventlog.SEAT_STATUS:
+        return _seat_status(context, event)
     if account_id is None:
         return []
     label = str(data.get("label") or f"account {account_id}")
@@ -129,6 +132,23 @@ def _evaluate_event(context: Context, event: Event) -> list[Item]:
             title, message = texts.window_reset(label, limit, reset_kind == "early")
             items.append(item(subscription, event, "window_reset", title, message, label, key="reset"))
     return items
+
+
+def _seat_status(context: Context, event: Event) -> list[Item]:
+    """A seat paused, killed or back (opt-in on subscriptions to every account: seats share them all)."""
+    data = event.data or {}
+    after, seat = str(data.get("after", "")), str(data.get("seat", "a seat"))
+    title, message = texts.seat_status(seat, str(data.get("before", "")), after, event.actor)
+    return [
+        Item(
+            subscription,
+            0,
+            {"title": title, "message": message, "account": "", "kind": "seat", "state": "firing"}
+            | {"urgent": after == "killed", "key": f"seat:{event.seat_id}", "subscription": subscription.pk},
+        )
+        for subscription in context.subscriptions
+        if subscription.notify_seats and subscription.account_id is None
+    ]
 
 
 def _usage(context: Context, subscription: Subscription, event: Event, label: str) -> list[Item]:

@@ -101,7 +101,7 @@ def fan_out(items: list[Item], now: datetime) -> list[int]:
 
 
 def _one_account(items: list[Item]) -> int | None:
-    accounts = {item.account_id for item in items}
+    accounts = {item.account_id for item in items if item.account_id}  # 0: a seat's alert, no account
     return accounts.pop() if len(accounts) == 1 else None
 
 

@@ -119,6 +119,9 @@ class Subscription(models.Model):
     enabled = models.BooleanField(default=True)
     notify_credentials = models.BooleanField(default=True, help_text="Expired or refused credentials.")
     notify_window_reset = models.BooleanField(default=False, help_text="A usage window reset (early too).")
+    notify_seats = models.BooleanField(
+        default=False, help_text="A seat paused, killed or back (subscriptions to every account only)."
+    )
     notify_forecast = models.BooleanField(
         default=False, help_text="A window projected to hit 100% before it resets (once per window)."
     )
@@ -147,6 +150,8 @@ class Subscription(models.Model):
                 raise ValidationError({"thresholds": f"{limit_type}: {exc.messages[0]}"}) from None
         if self.hysteresis is not None and not 0 <= self.hysteresis < 100:
             raise ValidationError({"hysteresis": "Hysteresis is 0 to 99 points."})
+        if self.notify_seats and self.account_id is not None:
+            raise ValidationError({"notify_seats": "Seats share every account: subscribe to every account."})
         if (self.quiet_start is None) != (self.quiet_end is None):
             raise ValidationError(
                 {"quiet_end": "Give both the start and the end of quiet hours, or neither."}

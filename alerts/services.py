@@ -38,6 +38,7 @@ def subscription_create(
     notify_window_reset: bool = False,
     notify_credentials: bool = True,
     notify_forecast: bool = False,
+    notify_seats: bool = False,
     quiet: tuple[str, time, time, str] | None = None,
 ) -> Subscription:
     if not channels:
@@ -53,6 +54,7 @@ def subscription_create(
         notify_window_reset=notify_window_reset,
         notify_credentials=notify_credentials,
         notify_forecast=notify_forecast,
+        notify_seats=notify_seats,
         repeat_interval=repeat_interval,
     )
     if cooldown is not None:

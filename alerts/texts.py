@@ -109,5 +109,14 @@ def forecast_withdrawn(account: str, label: str) -> tuple[str, str]:
     )
 
 
+SEAT_VERBS = {"paused": "was paused", "killed": "was killed", "active": "is active again"}
+
+
+def seat_status(seat: str, before: str, after: str, by: str) -> tuple[str, str]:
+    verb = SEAT_VERBS.get(after, f"is now {after}")
+    who = f" by {by}" if by else ""
+    return f"seat {seat} {verb}", f"Seat {seat} {verb}{who} (was {before or 'unknown'})."
+
+
 def sample() -> tuple[str, str]:
     return "Governor test alert", "This is a test from Claude Governor: this channel works."

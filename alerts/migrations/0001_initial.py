@@ -138,6 +138,13 @@ class Migration(migrations.Migration):
                     models.BooleanField(default=False, help_text="A usage window reset (early too)."),
                 ),
                 (
+                    "notify_seats",
+                    models.BooleanField(
+                        default=False,
+                        help_text="A seat paused, killed or back (subscriptions to every account only).",
+                    ),
+                ),
+                (
                     "notify_forecast",
                     models.BooleanField(
                         default=False,

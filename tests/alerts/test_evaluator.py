@@ -298,3 +298,16 @@ def test_a_backlog_longer_than_one_batch_is_evaluated_in_one_call(hook, monkeypa
     deliveries = evaluate(T0)
     assert sum(len(d.alerts) for d in deliveries) == 4
     assert evaluate(T0) == []
+
+
+def test_a_killed_seat_is_told_to_subscriptions_that_asked_and_goes_through_quiet_hours(hook, receivers):
+    from limiter.services import seat_create, seat_set_status
+
+    subscribe(hook, notify_seats=True, quiet=("daily", time(0, 0), time(23, 59), "UTC"))
+    subscribe(webhook_channel(receivers, "not-asked"), name="plain")
+    seat = seat_create(slug="alice", name="Alice")
+    seat_set_status(seat=seat, status="killed", by="root", now=T0)
+    (delivery,) = evaluate(T0)
+    assert delivery.channel == hook and not delivery.deferred
+    assert delivery.alerts[0]["message"] == "Seat Alice was killed by root (was active)."
+    assert Event.objects.get(kind=eventlog.ALERT_FIRED).account_id is None

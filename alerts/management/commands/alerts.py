@@ -120,6 +120,9 @@ class Command(BaseCommand):
         subscribe.add_argument("--window-reset", action="store_true", help="Also say when a window resets.")
         subscribe.add_argument("--no-credentials", action="store_true", help="No credential-health alerts.")
         subscribe.add_argument(
+            "--seats", action="store_true", help="Also say when a seat is paused or killed."
+        )
+        subscribe.add_argument(
             "--forecast", action="store_true", help="Also say when a window will run out before it resets."
         )
         subscribe.add_argument("--quiet", type=quiet, help="'DAYS HH:MM-HH:MM [ZONE]'.")
@@ -169,6 +172,7 @@ class Command(BaseCommand):
             notify_window_reset=options["window_reset"],
             notify_credentials=not options["no_credentials"],
             notify_forecast=options["forecast"],
+            notify_seats=options["seats"],
             quiet=options["quiet"],
         )
         scope = subscription.account.label if subscription.account else "every account"
