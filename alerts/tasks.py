@@ -1,14 +1,22 @@
 """Celery adapters: evaluate after a poll, send one delivery, and a beat tick for what waits."""
 
+import logging
+
 from celery import shared_task
 
 from . import delivery, evaluation
 
+log = logging.getLogger(__name__)
+
 
 def dispatch(delivery_ids: list[int]) -> None:
     """One task per delivery; the claim in `delivery.deliver` makes a second worker on the same id a no-op."""
-    for delivery_id in delivery_ids:
-        deliver.delay(delivery_id)
+    try:
+        for delivery_id in delivery_ids:
+            deliver.delay(delivery_id)
+    except Exception:
+        # The rows are committed and due: the beat tick sends them once the broker is back.
+        log.warning("could not queue %d alert deliveries; the next alerts tick sends them", len(delivery_ids))
 
 
 @shared_task(name="alerts.evaluate", ignore_result=True)

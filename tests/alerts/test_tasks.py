@@ -59,3 +59,12 @@ def test_deliver_task_requeues_a_retry_at_its_time(receivers, monkeypatch):
     assert tasks.deliver(item.pk) == Delivery.Status.RETRY
     ((args, countdown),) = later
     assert args == [item.pk] and countdown >= 300
+
+
+def test_a_broker_outage_leaves_deliveries_for_the_tick(monkeypatch, caplog):
+    def broker_down(delivery_id):
+        raise ConnectionError("broker unreachable")
+
+    monkeypatch.setattr(tasks.deliver, "delay", broker_down)
+    tasks.dispatch([1, 2])
+    assert "the next alerts tick sends them" in caplog.text
