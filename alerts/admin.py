@@ -190,6 +190,7 @@ class SubscriptionForm(forms.ModelForm):
             "notify_window_reset",
             "notify_forecast",
             "notify_seats",
+            "notify_credits",
             "send_resolved",
             "cooldown",
             "repeat_interval",

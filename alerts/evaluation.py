@@ -117,12 +117,14 @@ def _evaluate_event(context: Context, event: Event) -> list[Item]:
     for subscription in context.subscriptions_for(account_id):
         if event.kind == eventlog.POLL_RESULT and data.get("outcome") == "ok" and data.get("snapshot"):
             items += _usage(context, subscription, event, label)
-            if subscription.notify_forecast or subscription.notify_credentials:
-                seen = seen or outlook.outlook(account_id, event.at)
+            if subscription.notify_forecast or subscription.notify_credentials or subscription.notify_credits:
+                seen = seen or outlook.outlook(account_id, data["snapshot"], event.at)
             if seen is not None and subscription.notify_forecast:
                 items += outlook.forecasts(context, subscription, event, label, seen)
             if seen is not None and subscription.notify_credentials:
                 items += outlook.cookie(context, subscription, event, label, seen)
+            if seen is not None and subscription.notify_credits:
+                items += outlook.credits(subscription, event, label, seen)
         elif event.kind == eventlog.POLL_RESULT:
             items += health.failed_poll(context, subscription, event, label)
         elif event.kind == eventlog.CREDENTIAL_STATE:

@@ -119,6 +119,9 @@ class Subscription(models.Model):
     enabled = models.BooleanField(default=True)
     notify_credentials = models.BooleanField(default=True, help_text="Expired or refused credentials.")
     notify_window_reset = models.BooleanField(default=False, help_text="A usage window reset (early too).")
+    notify_credits = models.BooleanField(
+        default=False, help_text="The account began spending paid usage credits this month."
+    )
     notify_seats = models.BooleanField(
         default=False, help_text="A seat paused, killed or back (subscriptions to every account only)."
     )

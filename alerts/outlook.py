@@ -1,9 +1,12 @@
 """Checks on a good poll beyond thresholds (issue 10): a window projected to run out before it resets
-(opt-in, once per window, withdrawn when the projection recovers) and a session cookie near the end of its
-usual lifetime (with the credential alerts). Rows: limit type "forecast:<limit>" or "cookie", threshold 0."""
+(opt-in, once per window, withdrawn when the projection recovers), paid usage credits starting this month
+(opt-in) and a session cookie near the end of its usual lifetime (with the credential alerts). Rows: limit
+type "forecast:<limit>" or "cookie", threshold 0; the credits alert needs no row (accounts tells the first
+snapshot of the month that spends)."""
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from monitoring.models import Event
 
@@ -29,12 +32,13 @@ class Outlook:
     recovered: set[str]  # limit types whose window now lasts
     cookie_warning: str
     cookie_issued_at: datetime | None
+    spend_started: tuple[Decimal, str] | None  # amount and currency of the month's first paid usage
 
 
-def outlook(account_id: int, at: datetime) -> Outlook:
+def outlook(account_id: int, snapshot_id: int, at: datetime) -> Outlook:
     """What accounts' own forecasts and cookie age say right after this poll (read once per event)."""
     from accounts.models import AccountSettings, ClaudeAccount
-    from accounts.selectors import account_forecasts, cookie_warning
+    from accounts.selectors import account_forecasts, cookie_warning, spend_started
 
     account = ClaudeAccount.objects.defer("credential").get(pk=account_id)
     projections, recovered = {}, set()
@@ -49,7 +53,7 @@ def outlook(account_id: int, at: datetime) -> Outlook:
                 forecast.limit_type, forecast.eta_full, forecast.resets_at
             )
     warning = cookie_warning(account, AccountSettings.current(), at)
-    return Outlook(projections, recovered, warning, account.cookie_issued_at)
+    return Outlook(projections, recovered, warning, account.cookie_issued_at, spend_started(snapshot_id))
 
 
 def forecasts(
@@ -119,3 +123,11 @@ def cookie(
         return []
     title, message = texts.credential(label, "cookie_expiring", seen.cookie_warning)
     return [item(subscription, event, "credential", title, message, label, key=COOKIE)]
+
+
+def credits(subscription: Subscription, event: Event, label: str, seen: Outlook) -> list[Item]:
+    if seen.spend_started is None:
+        return []
+    amount, currency = seen.spend_started
+    title, message = texts.credits_started(label, f"{amount:.2f} {currency}".strip())
+    return [item(subscription, event, "credits", title, message, label, key="credits")]

@@ -39,6 +39,7 @@ def subscription_create(
     notify_credentials: bool = True,
     notify_forecast: bool = False,
     notify_seats: bool = False,
+    notify_credits: bool = False,
     quiet: tuple[str, time, time, str] | None = None,
 ) -> Subscription:
     if not channels:
@@ -55,6 +56,7 @@ def subscription_create(
         notify_credentials=notify_credentials,
         notify_forecast=notify_forecast,
         notify_seats=notify_seats,
+        notify_credits=notify_credits,
         repeat_interval=repeat_interval,
     )
     if cooldown is not None:

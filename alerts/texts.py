@@ -109,6 +109,13 @@ def forecast_withdrawn(account: str, label: str) -> tuple[str, str]:
     )
 
 
+def credits_started(account: str, amount: str) -> tuple[str, str]:
+    return (
+        f"{account}: paid usage credits started",
+        f"{account} began spending paid usage credits this month ({amount} so far).",
+    )
+
+
 SEAT_VERBS = {"paused": "was paused", "killed": "was killed", "active": "is active again"}
 
 

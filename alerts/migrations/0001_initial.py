@@ -138,6 +138,12 @@ class Migration(migrations.Migration):
                     models.BooleanField(default=False, help_text="A usage window reset (early too)."),
                 ),
                 (
+                    "notify_credits",
+                    models.BooleanField(
+                        default=False, help_text="The account began spending paid usage credits this month."
+                    ),
+                ),
+                (
                     "notify_seats",
                     models.BooleanField(
                         default=False,

@@ -8,7 +8,7 @@ from django.utils import timezone
 from accounts.models import AccountSettings, ClaudeAccount, UsageSnapshot, WindowReading
 from monitoring import eventlog
 
-from .pipeline import account, evaluate, minutes, subscribe, webhook_channel
+from .pipeline import T0, account, evaluate, minutes, subscribe, webhook_channel
 
 pytestmark = pytest.mark.django_db
 
@@ -80,3 +80,25 @@ def test_a_cookie_near_the_end_of_its_lifetime_warns_once_and_a_new_cookie_rearm
     ClaudeAccount.objects.filter(pk=acct.pk).update(cookie_issued_at=now)  # a new cookie: no warning
     reading(acct, now + minutes(10), 10, now + timedelta(hours=3))
     assert evaluate(now + minutes(10)) == []
+
+
+def test_paid_usage_credits_starting_this_month_are_told_once(hook):
+    from decimal import Decimal
+
+    acct = account("team-max")
+    subscribe(hook, notify_credits=True, thresholds={"session": [99]})
+    now = T0  # mid-month: the month's earlier snapshots are the ones above
+    reading(acct, now - minutes(10), 10, now + timedelta(hours=3))
+    assert evaluate(now - minutes(10)) == []
+    reading(acct, now - minutes(5), 10, now + timedelta(hours=3))
+    UsageSnapshot.objects.filter(taken_at=now - minutes(5)).update(
+        spend_used=Decimal("4.5"), spend_currency="USD"
+    )
+    (delivery,) = evaluate(now - minutes(5))
+    assert (
+        delivery.alerts[0]["message"]
+        == "team-max began spending paid usage credits this month (4.50 USD so far)."
+    )
+    reading(acct, now, 10, now + timedelta(hours=3))
+    UsageSnapshot.objects.filter(taken_at=now).update(spend_used=Decimal("9"), spend_currency="USD")
+    assert evaluate(now) == []

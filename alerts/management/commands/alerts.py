@@ -173,6 +173,7 @@ class Command(BaseCommand):
             notify_credentials=not options["no_credentials"],
             notify_forecast=options["forecast"],
             notify_seats=options["seats"],
+            notify_credits=options["credits"],
             quiet=options["quiet"],
         )
         scope = subscription.account.label if subscription.account else "every account"
