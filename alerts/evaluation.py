@@ -118,7 +118,7 @@ def _evaluate_event(context: Context, event: Event) -> list[Item]:
         if event.kind == eventlog.POLL_RESULT and data.get("outcome") == "ok" and data.get("snapshot"):
             items += _usage(context, subscription, event, label)
             if subscription.notify_forecast or subscription.notify_credentials or subscription.notify_credits:
-                seen = seen or outlook.outlook(account_id, data["snapshot"], event.at)
+                seen = seen or outlook.Outlook(account_id, data["snapshot"], event.at)
             if seen is not None and subscription.notify_forecast:
                 items += outlook.forecasts(context, subscription, event, label, seen)
             if seen is not None and subscription.notify_credentials:

@@ -7,6 +7,7 @@ snapshot of the month that spends)."""
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import cached_property
 
 from monitoring.models import Event
 
@@ -26,44 +27,61 @@ class Projection:
     resets_at: datetime
 
 
-@dataclass(frozen=True)
 class Outlook:
-    projections: dict[str, Projection]  # limit type → projected to run out before the reset
-    recovered: set[str]  # limit types whose window now lasts
-    cookie_warning: str
-    cookie_issued_at: datetime | None
-    spend_started: tuple[Decimal, str] | None  # amount and currency of the month's first paid usage
+    """What accounts' own forecasts, cookie age and spend say right after one poll. Each part is read once
+    per event and only when a subscription asks for it (forecasts cost several queries)."""
 
+    def __init__(self, account_id: int, snapshot_id: int, at: datetime) -> None:
+        self.account_id, self.snapshot_id, self.at = account_id, snapshot_id, at
 
-def outlook(account_id: int, snapshot_id: int, at: datetime) -> Outlook:
-    """What accounts' own forecasts and cookie age say right after this poll (read once per event)."""
-    from accounts.models import AccountSettings, ClaudeAccount
-    from accounts.selectors import account_forecasts, cookie_warning, spend_started
+    @cached_property
+    def account(self):
+        from accounts.models import ClaudeAccount
 
-    account = ClaudeAccount.objects.defer("credential").get(pk=account_id)
-    projections, recovered = {}, set()
-    for forecast in account_forecasts(account, at):
-        if forecast.withheld or forecast.resets_at is None or forecast.will_last is None:
-            continue  # stale or unknown: says nothing either way
-        if forecast.will_last:
-            recovered.add(forecast.limit_type)
-        elif forecast.eta_full is not None and (forecast.utilization or 0) < 100:
-            # At 100 % the threshold alert has said it already.
-            projections[forecast.limit_type] = Projection(
-                forecast.limit_type, forecast.eta_full, forecast.resets_at
-            )
-    warning = cookie_warning(account, AccountSettings.current(), at)
-    return Outlook(projections, recovered, warning, account.cookie_issued_at, spend_started(snapshot_id))
+        return ClaudeAccount.objects.defer("credential").get(pk=self.account_id)
+
+    @cached_property
+    def forecasts(self) -> tuple[dict[str, Projection], set[str]]:
+        """limit type → projection for windows that run out before they reset; the limit types that last."""
+        from accounts.selectors import account_forecasts
+
+        projections, recovered = {}, set()
+        for forecast in account_forecasts(self.account, self.at):
+            if forecast.withheld or forecast.resets_at is None or forecast.will_last is None:
+                continue  # stale or unknown: says nothing either way
+            if forecast.will_last:
+                recovered.add(forecast.limit_type)
+            elif forecast.eta_full is not None and (forecast.utilization or 0) < 100:
+                # At 100 % the threshold alert has said it already.
+                projections[forecast.limit_type] = Projection(
+                    forecast.limit_type, forecast.eta_full, forecast.resets_at
+                )
+        return projections, recovered
+
+    @cached_property
+    def cookie_warning(self) -> str:
+        from accounts.models import AccountSettings
+        from accounts.selectors import cookie_warning
+
+        return cookie_warning(self.account, AccountSettings.current(), self.at)
+
+    @cached_property
+    def spend_started(self) -> tuple[Decimal, str] | None:
+        """Amount and currency when this poll is the month's first to show paid usage."""
+        from accounts.selectors import spend_started
+
+        return spend_started(self.snapshot_id)
 
 
 def forecasts(
     context: Context, subscription: Subscription, event: Event, label: str, seen: Outlook
 ) -> list[Item]:
     items = []
-    for limit_type in sorted(set(seen.projections) | seen.recovered):
+    projections, recovered = seen.forecasts
+    for limit_type in sorted(set(projections) | recovered):
         row_key = key(subscription, event, f"forecast:{limit_type}")
         row = context.states.get(row_key)
-        projection = seen.projections.get(limit_type)
+        projection = projections.get(limit_type)
         if projection is not None:
             window = thresholds.window_key(projection.resets_at)
             if (
@@ -109,7 +127,9 @@ def cookie(
     row_key = key(subscription, event, COOKIE)
     row = context.states.get(row_key)
     # The cookie's issue time is the "window": a new cookie pasted in re-arms the warning.
-    same_cookie = row is not None and row.window_key == seen.cookie_issued_at
+    if seen.account.source != "cookie":
+        return []
+    same_cookie = row is not None and row.window_key == seen.account.cookie_issued_at
     if not seen.cookie_warning:
         if row is not None and row.state == thresholds.FIRING:
             write(context, row_key, {"state": thresholds.ARMED, "resolved_at": event.at})
@@ -118,7 +138,7 @@ def cookie(
         return []
     notify = subscription.notify_credentials
     values = {"state": thresholds.FIRING, "fired_at": event.at, "notified": notify}
-    values |= {"last_notified_at": event.at if notify else None, "window_key": seen.cookie_issued_at}
+    values |= {"last_notified_at": event.at if notify else None, "window_key": seen.account.cookie_issued_at}
     if not write(context, row_key, values) or not notify:
         return []
     title, message = texts.credential(label, "cookie_expiring", seen.cookie_warning)

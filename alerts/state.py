@@ -21,8 +21,15 @@ class Context:
     subscriptions: list[Subscription]
     states: dict[StateKey, AlertState]
 
+    def __post_init__(self) -> None:
+        # Indexed once per pass: a thousand accounts each with a subscription would otherwise be a million
+        # comparisons for a thousand events.
+        self._by_account: dict[int | None, list[Subscription]] = {}
+        for subscription in self.subscriptions:
+            self._by_account.setdefault(subscription.account_id, []).append(subscription)
+
     def subscriptions_for(self, account_id: int | None) -> list[Subscription]:
-        return [s for s in self.subscriptions if s.account_id is None or s.account_id == account_id]
+        return self._by_account.get(None, []) + self._by_account.get(account_id, [])
 
 
 def key(subscription: Subscription, event: Event, limit_type: str, threshold: int = 0) -> StateKey:

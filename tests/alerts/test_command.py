@@ -102,3 +102,14 @@ def test_each_subcommand_help_shows_an_example(name, capsys):
         call_command("alerts", name, "--help")
     example = capsys.readouterr().out.split("Example:\n", 1)[1]
     assert f"manage.py alerts {name} " in example
+
+
+def test_subscribe_turns_on_the_opt_in_events(config_file):
+    call_command(
+        "alerts", "channel-add", "--kind", "webhook", "--name", "ops", "--config-file", str(config_file)
+    )
+    call_command(
+        "alerts", "subscribe", "--name", "all", "--channel", "ops", "--forecast", "--credits", "--seats"
+    )
+    sub = Subscription.objects.get(name="all")
+    assert (sub.notify_forecast, sub.notify_credits, sub.notify_seats) == (True, True, True)

@@ -120,6 +120,9 @@ class Command(BaseCommand):
         subscribe.add_argument("--window-reset", action="store_true", help="Also say when a window resets.")
         subscribe.add_argument("--no-credentials", action="store_true", help="No credential-health alerts.")
         subscribe.add_argument(
+            "--credits", action="store_true", help="Also say when paid usage credits start this month."
+        )
+        subscribe.add_argument(
             "--seats", action="store_true", help="Also say when a seat is paused or killed."
         )
         subscribe.add_argument(
