@@ -101,7 +101,17 @@ def _context(events: list[Event], now: datetime) -> Context:
         (s.subscription_id, s.account_id, s.limit_type, s.threshold): s
         for s in AlertState.objects.filter(account_id__in=accounts, subscription__enabled=True)
     }
-    return Context(now, team_zone(), AlertSettings.current_thresholds(), subscriptions, states)
+    from accounts.models import AccountSettings, ClaudeAccount
+
+    return Context(
+        now,
+        team_zone(),
+        AlertSettings.current_thresholds(),
+        subscriptions,
+        states,
+        accounts=ClaudeAccount.objects.defer("credential").in_bulk(accounts),
+        account_settings=AccountSettings.current(),
+    )
 
 
 def _evaluate_event(context: Context, event: Event) -> list[Item]:
@@ -118,7 +128,9 @@ def _evaluate_event(context: Context, event: Event) -> list[Item]:
         if event.kind == eventlog.POLL_RESULT and data.get("outcome") == "ok" and data.get("snapshot"):
             items += _usage(context, subscription, event, label)
             if subscription.notify_forecast or subscription.notify_credentials or subscription.notify_credits:
-                seen = seen or outlook.Outlook(account_id, data["snapshot"], event.at)
+                account = context.accounts.get(account_id)
+                if seen is None and account is not None:  # None: the account was deleted since
+                    seen = outlook.Outlook(account, context.account_settings, data["snapshot"], event.at)
             if seen is not None and subscription.notify_forecast:
                 items += outlook.forecasts(context, subscription, event, label, seen)
             if seen is not None and subscription.notify_credentials:

@@ -31,14 +31,9 @@ class Outlook:
     """What accounts' own forecasts, cookie age and spend say right after one poll. Each part is read once
     per event and only when a subscription asks for it (forecasts cost several queries)."""
 
-    def __init__(self, account_id: int, snapshot_id: int, at: datetime) -> None:
-        self.account_id, self.snapshot_id, self.at = account_id, snapshot_id, at
-
-    @cached_property
-    def account(self):
-        from accounts.models import ClaudeAccount
-
-        return ClaudeAccount.objects.defer("credential").get(pk=self.account_id)
+    def __init__(self, account, runtime, snapshot_id: int, at: datetime) -> None:
+        # `account` and the polling settings (`runtime`) come preloaded, once per evaluator pass.
+        self.account, self.runtime, self.snapshot_id, self.at = account, runtime, snapshot_id, at
 
     @cached_property
     def forecasts(self) -> tuple[dict[str, Projection], set[str]]:
@@ -60,10 +55,9 @@ class Outlook:
 
     @cached_property
     def cookie_warning(self) -> str:
-        from accounts.models import AccountSettings
         from accounts.selectors import cookie_warning
 
-        return cookie_warning(self.account, AccountSettings.current(), self.at)
+        return cookie_warning(self.account, self.runtime, self.at)
 
     @cached_property
     def spend_started(self) -> tuple[Decimal, str] | None:

@@ -1,7 +1,7 @@
 """What the evaluator's checks share: the pass's context, state-row keys, alert items and the one writer of a
 state row (a conditional update on its version, contract §10.3)."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -20,6 +20,8 @@ class Context:
     default_thresholds: list[int]
     subscriptions: list[Subscription]
     states: dict[StateKey, AlertState]
+    accounts: dict = field(default_factory=dict)  # id → ClaudeAccount (credential deferred) of this pass
+    account_settings: object = None  # accounts' polling settings (cookie lifetime), read once per pass
 
     def __post_init__(self) -> None:
         # Indexed once per pass: a thousand accounts each with a subscription would otherwise be a million

@@ -124,7 +124,6 @@ def latency(receivers, runs: int) -> None:
 
 
 def throughput(receivers, count: int, workers: int) -> None:
-    from django.db import connection
     from django.utils import timezone
 
     from alerts import delivery, evaluation
@@ -140,12 +139,10 @@ def throughput(receivers, count: int, workers: int) -> None:
     evaluated = time.perf_counter() - started
 
     def send(delivery_id: int) -> str:
-        try:
-            return delivery.deliver(delivery_id).status
-        finally:
-            connection.close()  # each thread has its own connection
+        return delivery.deliver(delivery_id).status
 
     started = time.perf_counter()
+    # Each thread keeps its own connection, as a Celery worker thread does.
     with ThreadPoolExecutor(workers) as pool:
         outcomes = list(pool.map(send, due))
     sent = time.perf_counter() - started
