@@ -123,14 +123,16 @@ def _evaluate_event(context: Context, event: Event) -> list[Item]:
     label = str(data.get("label") or f"account {account_id}")
     items: list[Item] = []
     reset_kind = data.get("kind") if data.get("kind") in ("reset", "early") else None  # drift says nothing
+    good_poll = event.kind == eventlog.POLL_RESULT and data.get("outcome") == "ok" and data.get("snapshot")
     seen: outlook.Outlook | None = None
+    if good_poll and account_id in context.accounts:  # absent: the account was deleted since
+        # Lazy: reads nothing until a subscription asks for forecasts, cookie age or spend.
+        seen = outlook.Outlook(
+            context.accounts[account_id], context.account_settings, data["snapshot"], event.at
+        )
     for subscription in context.subscriptions_for(account_id):
-        if event.kind == eventlog.POLL_RESULT and data.get("outcome") == "ok" and data.get("snapshot"):
+        if good_poll:
             items += _usage(context, subscription, event, label)
-            if subscription.notify_forecast or subscription.notify_credentials or subscription.notify_credits:
-                account = context.accounts.get(account_id)
-                if seen is None and account is not None:  # None: the account was deleted since
-                    seen = outlook.Outlook(account, context.account_settings, data["snapshot"], event.at)
             if seen is not None and subscription.notify_forecast:
                 items += outlook.forecasts(context, subscription, event, label, seen)
             if seen is not None and subscription.notify_credentials:
