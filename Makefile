@@ -72,10 +72,10 @@ peers: $(PEERS)/node_modules/.package-lock.json
 # loadgroup: tests sharing a costly session fixture (xdist_group, e.g. the topology) run on one worker.
 # The real Celery worker/beat tests run in a process of their own after the rest: inside the full parallel run
 # their workers saw the fake Claude API as unreachable (cause not yet found; they pass on their own).
-CELERY_TESTS := accounts/tests/test_celery_workers.py
+CELERY_TESTS := accounts/tests/test_celery_workers.py tests/alerts/test_celery_workers.py
 test: install browser peers proxy  ## The test suite (SQLite by default; DATABASE_URL / REDIS_URL switch it)
 	$(BIN)/python -m pytest $(if $(filter-out 0,$(TEST_WORKERS)),-n $(TEST_WORKERS) --dist loadgroup) \
-		--ignore=$(CELERY_TESTS) $(PYTEST_ARGS)
+		$(addprefix --ignore=,$(CELERY_TESTS)) $(PYTEST_ARGS)
 	$(BIN)/python -m pytest $(CELERY_TESTS) $(PYTEST_ARGS)
 
 lint: $(STAMP) typecheck

@@ -12,6 +12,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -26,7 +27,6 @@ log = logging.getLogger(__name__)
 
 BACKOFF_SECONDS = (30, 120, 600, 3600)  # after failed attempts 1-4; the fifth failure gives up
 MAX_ATTEMPTS = len(BACKOFF_SECONDS) + 1
-LEASE = timedelta(minutes=5)  # longer than one send can take (15 s total timeout, SMTP 15 s)
 QUEUED_RETRY_SECONDS = 10.0
 Status = Delivery.Status
 
@@ -39,9 +39,14 @@ class Result:
     provider_id: str = ""
 
 
+def lease() -> timedelta:
+    """How long a claim holds: longer than one send can take (15 s HTTP, 15 s SMTP); 5 min unless set."""
+    return timedelta(seconds=settings.ALERTS_DELIVERY_LEASE_SECONDS)
+
+
 def _claimable(now: datetime) -> Q:
     return Q(status__in=[Status.PENDING, Status.RETRY], next_attempt_at__lte=now) | Q(
-        status=Status.SENDING, claimed_at__lt=now - LEASE
+        status=Status.SENDING, claimed_at__lt=now - lease()
     )
 
 

@@ -177,8 +177,6 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
-    # Picks up events whose transaction committed late, deferred (quiet hours) and retried deliveries.
-    "alerts-tick": {"task": "alerts.tick", "schedule": 30.0, "options": {"expires": 25}},
     "limiter-prune-events": {
         "task": "limiter.tasks.prune_events",
         "schedule": 3600.0,
@@ -400,8 +398,18 @@ CELERY_BEAT_SCHEDULE |= {
 ALERTS_ALLOWED_PRIVATE_NETWORKS = env.list("ALERTS_ALLOWED_PRIVATE_NETWORKS", default=[])
 ALERTS_PUSHOVER_URL = env.str("ALERTS_PUSHOVER_URL", default="https://api.pushover.net").rstrip("/")
 ALERTS_NTFY_URL = env.str("ALERTS_NTFY_URL", default="https://ntfy.sh").rstrip("/")
-# Evaluate alerts as soon as a poll commits (a Celery task); off, the 30 s beat tick still evaluates.
+# Evaluate alerts as soon as a poll commits (a Celery task); off, the beat tick still evaluates.
 ALERTS_EVALUATE_AFTER_POLL = env.bool("ALERTS_EVALUATE_AFTER_POLL", default=True)
+# The tick sends what quiet hours held back and what a dead worker left; a claim older than the lease is
+# taken over (at-least-once). Both shorter only in tests.
+ALERTS_TICK_SECONDS = env.float("ALERTS_TICK_SECONDS", default=30.0)
+ALERTS_DELIVERY_LEASE_SECONDS = env.float("ALERTS_DELIVERY_LEASE_SECONDS", default=300.0)
+# Picks up events whose transaction committed late, deferred (quiet hours) and retried deliveries.
+CELERY_BEAT_SCHEDULE["alerts-tick"] = {
+    "task": "alerts.tick",
+    "schedule": ALERTS_TICK_SECONDS,
+    "options": {"expires": ALERTS_TICK_SECONDS},
+}
 # The server-wide Matrix bot; a channel may bring its own homeserver and token instead.
 MATRIX_HOMESERVER = env.str("MATRIX_HOMESERVER", default="").rstrip("/")
 MATRIX_ACCESS_TOKEN = env.str("MATRIX_ACCESS_TOKEN", default="")

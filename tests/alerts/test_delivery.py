@@ -164,7 +164,7 @@ def test_a_claim_held_by_a_live_worker_is_not_taken_but_a_dead_workers_is(receiv
     Delivery.objects.filter(pk=item.pk).update(status=Delivery.Status.SENDING, claimed_at=now, attempts=1)
     assert sending.deliver(item.pk, now=now + timedelta(minutes=1)).status == "not due"
     assert sending.due_ids(now + timedelta(minutes=1)) == []
-    later = now + sending.LEASE + timedelta(seconds=1)
+    later = now + sending.lease() + timedelta(seconds=1)
     assert sending.due_ids(later) == [item.pk]
     assert sending.deliver(item.pk, now=later).status == Delivery.Status.SENT
     assert len(receivers.received("/hook/")) == 1

@@ -60,7 +60,7 @@ def test_an_email_refused_once_is_retried_and_arrives_exactly_once(mailbox):
     assert mailbox.messages == []
     item.refresh_from_db()
     assert sending.deliver(item.pk, now=item.next_attempt_at).status == Delivery.Status.SENT
-    assert sending.deliver(item.pk, now=timezone.now() + sending.LEASE * 2).status == "not due"
+    assert sending.deliver(item.pk, now=timezone.now() + sending.lease() * 2).status == "not due"
 
     ((recipients, message),) = mailbox.messages
     assert recipients == ["ops@example.com", "lead@example.com"]

@@ -44,7 +44,7 @@ def test_a_worker_dying_after_the_send_does_not_post_twice(synapse):  # noqa: F8
     first = sending.deliver(item.pk)
     assert first.status == Delivery.Status.SENT and first.provider_id.startswith("$")
     # The row never heard of the success; once the lease runs out another worker sends again.
-    stale = timezone.now() - sending.LEASE - timedelta(seconds=1)
+    stale = timezone.now() - sending.lease() - timedelta(seconds=1)
     Delivery.objects.filter(pk=item.pk).update(status=Delivery.Status.SENDING, claimed_at=stale)
     again = sending.deliver(item.pk)
     assert again.status == Delivery.Status.SENT and again.provider_id == first.provider_id
