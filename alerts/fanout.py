@@ -64,9 +64,6 @@ def fan_out(items: list[Item], now: datetime) -> list[int]:
 
     due: list[int] = []
     for send_at, by_channel in buckets.items():
-        alerts_in_event = [a for alerts in by_channel.values() for a in alerts]
-        if send_at is None:
-            alerts_in_event += [a for alerts in silenced.values() for a in alerts]
         event = eventlog.record(
             eventlog.ALERT_FIRED,
             account_id=_one_account(items),
