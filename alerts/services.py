@@ -9,11 +9,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from .delivery import Result, send_test
-from .evaluation import evaluate
+from .delivery import send_test
 from .models import Channel, Silence, Subscription
 
-__all__ = ["Result", "channel_create", "evaluate", "send_test", "silence_create", "subscription_create"]
+__all__ = ["channel_create", "send_test", "silence_create", "subscription_create"]
 
 
 def channel_create(*, kind: str, name: str, config: dict, owner=None) -> Channel:
