@@ -3,7 +3,11 @@ state row (a conditional update on its version, contract §10.3)."""
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.urls import reverse
 
 from monitoring.models import Event
 
@@ -39,8 +43,18 @@ def key(subscription: Subscription, event: Event, limit_type: str, threshold: in
     return (subscription.pk, event.account_id or 0, limit_type, threshold)
 
 
+def silence_link(account_id: int) -> str:
+    """The admin's "add silence" form for this account, prefilled; empty without PUBLIC_URL (no host known).
+    Opening it needs a login, so the link grants nothing by itself."""
+    if not settings.PUBLIC_URL:
+        return ""
+    query = urlencode({"account": account_id, "reason": "silenced from an alert"})
+    return f"{settings.PUBLIC_URL}{reverse('admin:alerts_silence_add')}?{query}"
+
+
 def item(subscription, event, kind, title, message, account, *, key, **values) -> Item:
     alert = {"title": title, "message": message, "account": account, "kind": kind, "state": "firing"}
+    alert |= {"url": silence_link(event.account_id)} if event.account_id else {}
     alert |= values | {"key": f"{event.account_id}:{key}", "subscription": subscription.pk}
     return Item(subscription, event.account_id or 0, alert)
 

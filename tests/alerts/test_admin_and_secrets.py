@@ -125,3 +125,15 @@ def test_role_user_manages_only_their_own_channels_and_subscriptions(discord, re
     )
     assert subscribed.status_code == 302
     assert Subscription.objects.get(name="mine").owner == uma.user
+
+
+def test_the_silence_link_opens_a_prefilled_form(receivers):
+    from .pipeline import account
+
+    acct = account("team-max")
+    admin = person("root", roles.ADMIN)
+    page = admin.get(f"/admin/alerts/silence/add/?account={acct.pk}&reason=silenced+from+an+alert")
+    body = page.content.decode()
+    assert page.status_code == 200
+    assert f'<option value="{acct.pk}" selected>team-max</option>' in body
+    assert 'value="silenced from an alert"' in body

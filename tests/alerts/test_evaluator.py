@@ -311,3 +311,14 @@ def test_a_killed_seat_is_told_to_subscriptions_that_asked_and_goes_through_quie
     assert delivery.channel == hook and not delivery.deferred
     assert delivery.alerts[0]["message"] == "Seat Alice was killed by root (was active)."
     assert Event.objects.get(kind=eventlog.ALERT_FIRED).account_id is None
+
+
+def test_each_alert_links_to_a_prefilled_silence_form(hook, settings):
+    settings.PUBLIC_URL = "https://governor.example.com"
+    acct = account()
+    subscribe(hook)
+    poll(acct, T0, 91)
+    (delivery,) = evaluate(T0)
+    assert delivery.alerts[0]["url"] == (
+        f"https://governor.example.com/admin/alerts/silence/add/?account={acct.pk}&reason=silenced+from+an+alert"
+    )
