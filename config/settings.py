@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "limiter",
     "accounts",
+    "alerts",
 ]
 
 MIDDLEWARE = [
@@ -330,6 +331,18 @@ CELERY_BEAT_SCHEDULE |= {
 ALERTS_ALLOWED_PRIVATE_NETWORKS = env.list("ALERTS_ALLOWED_PRIVATE_NETWORKS", default=[])
 ALERTS_PUSHOVER_URL = env.str("ALERTS_PUSHOVER_URL", default="https://api.pushover.net").rstrip("/")
 ALERTS_NTFY_URL = env.str("ALERTS_NTFY_URL", default="https://ntfy.sh").rstrip("/")
+# Evaluate alerts as soon as a poll commits (a Celery task); off, the beat tick still evaluates.
+ALERTS_EVALUATE_AFTER_POLL = env.bool("ALERTS_EVALUATE_AFTER_POLL", default=True)
+# The tick sends what quiet hours held back and what a dead worker left; a claim older than the lease is
+# taken over (at-least-once). Both shorter only in tests.
+ALERTS_TICK_SECONDS = env.float("ALERTS_TICK_SECONDS", default=30.0)
+ALERTS_DELIVERY_LEASE_SECONDS = env.float("ALERTS_DELIVERY_LEASE_SECONDS", default=300.0)
+# Picks up events whose transaction committed late, deferred (quiet hours) and retried deliveries.
+CELERY_BEAT_SCHEDULE["alerts-tick"] = {
+    "task": "alerts.tick",
+    "schedule": ALERTS_TICK_SECONDS,
+    "options": {"expires": ALERTS_TICK_SECONDS},
+}
 # The server-wide Matrix bot; a channel may bring its own homeserver and token instead.
 MATRIX_HOMESERVER = env.str("MATRIX_HOMESERVER", default="").rstrip("/")
 MATRIX_ACCESS_TOKEN = env.str("MATRIX_ACCESS_TOKEN", default="")

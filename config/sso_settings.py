@@ -78,6 +78,3 @@ SOCIALACCOUNT_STORE_TOKENS = False  # we only need the claims; keep no IdP token
 # Roles change only at login, so sessions are short; "Force logout" deletes session rows, hence the DB engine.
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)
-
-# Only the settings themselves reach config/settings.py.
-__all__ = [name for name in dir() if name.isupper()]
