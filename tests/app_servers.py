@@ -12,7 +12,7 @@ from pathlib import Path
 from django.conf import settings
 
 from accounts.tests.celery_procs import database_url
-from tests.topology.processes import free_port
+from tests.topology.processes import free_port, terminate
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -77,12 +77,7 @@ class AppServer:
 
     def stop(self) -> None:
         if self.proc is not None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+            terminate(self.proc)
             self.proc = None
 
 

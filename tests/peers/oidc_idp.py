@@ -14,7 +14,7 @@ from pathlib import Path
 
 import requests
 
-from tests.topology.processes import free_port
+from tests.topology.processes import free_port, terminate
 
 PEERS = Path(__file__).resolve().parent
 CLIENT_ID = "governor-test"
@@ -68,12 +68,7 @@ def running_provider(*, redirect_uris: list[str], people: dict, log_dir: Path) -
         _wait_ready(provider, process)
         yield provider
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        terminate(process)
 
 
 def _wait_ready(provider: OidcProvider, process: subprocess.Popen) -> None:

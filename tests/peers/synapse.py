@@ -7,7 +7,6 @@ cannot be installed or started is a test failure, never a skip.
 
 import fcntl
 import json
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +16,8 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+
+from tests.topology.processes import free_port, terminate
 
 SYNAPSE_VERSION = "1.163.2"
 ROOT = Path(__file__).resolve().parents[2]
@@ -63,12 +64,6 @@ def _installed() -> Path:
             )
             (VENV / ".installed").touch()
     return python
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _overrides(port: int) -> str:
@@ -122,7 +117,7 @@ def synapse(tmp_path_factory):
         output = getattr(exc, "stderr", b"") or b""
         pytest.fail(f"Cannot install Synapse {SYNAPSE_VERSION}: {exc}\n{output.decode()[-3000:]}")
     home = tmp_path_factory.mktemp("synapse")
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     subprocess.run(  # from inside its directory: the generated log config uses relative paths
         [str(python), "-m", "synapse.app.homeserver", "--server-name", "localhost", "--config-path",
@@ -150,9 +145,4 @@ def synapse(tmp_path_factory):
         room = bot.call("POST", "/_matrix/client/v3/createRoom", {"preset": "private_chat", "name": "alerts"})
         yield Homeserver(url, token, room["room_id"])
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        terminate(process)

@@ -15,6 +15,17 @@ def free_port(host: str = "127.0.0.1") -> int:
         return probe.getsockname()[1]
 
 
+def terminate(popen: subprocess.Popen, timeout: float = 10.0) -> None:
+    """SIGTERM, then SIGKILL if it has not exited within `timeout`; returns once it is gone."""
+    if popen.poll() is None:
+        popen.terminate()
+        try:
+            popen.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            popen.kill()
+            popen.wait()
+
+
 def listening(port: int, host: str = "127.0.0.1") -> bool:
     with socket.socket() as probe:
         return probe.connect_ex((host, port)) == 0
