@@ -96,12 +96,9 @@ def main() -> None:
         "counters) and the counters, and print CPU per request of this process and its database backend",
     )  # fmt: skip
     args = parser.parse_args()
-    import django
+    from config.wsgi import application as app  # as deployed: the hook API through its own middleware stack
 
-    django.setup()
-    from django.core.wsgi import get_wsgi_application
-
-    app, token = get_wsgi_application(), seed(args.turns)
+    token = seed(args.turns)
 
     def call(n: int) -> None:
         status = []
@@ -117,6 +114,7 @@ def main() -> None:
     for n in range(args.n):
         call(n)
     wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+    statements = count_statements(call, 20)
     profiler = cProfile.Profile(time.process_time)  # CPU, not waiting for the database
     profiler.enable()
     for n in range(args.n):
@@ -130,12 +128,24 @@ def main() -> None:
     total = sum(own.values())
     print(f"POST /api/v1/{args.endpoint}, {os.environ.get('DATABASE_URL', 'SQLite')}, {args.n} requests")
     print(f"unprofiled: {wall / args.n * 1000:.2f} ms wall, {cpu / args.n * 1000:.2f} ms CPU per request")
+    print(f"SQL statements per request: {statements:.1f}, plus BEGIN and COMMIT for each transaction")
     print("profiled, own CPU time per request by layer (profiling inflates Python-heavy layers):")
     for layer, seconds in sorted(own.items(), key=lambda item: -item[1]):
         print(f"  {layer:<30} {seconds / args.n * 1000:6.3f} ms  {seconds / total:5.1%}")
     out = io.StringIO()
     pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(45)
     print(out.getvalue()[-9000:])
+
+
+def count_statements(call, n: int) -> float:
+    """Statements the request sends through Django's cursors (psycopg sends BEGIN and COMMIT itself)."""
+    from django.db import connection
+
+    sent = []
+    with connection.execute_wrapper(lambda execute, sql, *rest: sent.append(sql) or execute(sql, *rest)):
+        for i in range(n):
+            call(4 * 10**6 + i)
+    return len(sent) / n
 
 
 def compare(call, args) -> None:

@@ -24,6 +24,8 @@ RULE_TYPES = (PER_MODEL, CREDITS, TIME_OF_DAY)
 # Rules that cap how many turns (or credits) a window may hold; each admitted prompt reserves against them.
 COUNT_BASED = (PER_MODEL, CREDITS)
 UNLIMITED = -1
+# The cause of a refusal under a team's `deny` policy for model names it does not recognise.
+UNKNOWN_MODEL = "unknown_model"
 
 _set = object.__setattr__
 
@@ -233,6 +235,14 @@ def evaluate(
             if decision is not None:
                 return decision
     return ALLOW
+
+
+def refuse_unrecognised(decision: Decision, model: str) -> Decision:
+    """A prompt for a model the team does not recognise, under its `deny` policy: refused, unless another
+    deny (killed, paused, a limit) already refuses it in its own words."""
+    if not decision.allowed:
+        return decision
+    return Decision(False, messages.unknown_model(model), cause=UNKNOWN_MODEL)
 
 
 def _time_of_day(rule, family, seat_name, usage, weights, tz, now) -> Decision | None:

@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 from rest_framework import serializers
 
-from ..services import TokenUsage
+from ..turns import TokenUsage
 from .fields import CanonicalUUID, InstallCodeString, StrictCount, StrictString
 
 MAX_TOKENS = 10**10

@@ -15,7 +15,7 @@ from unittest import mock
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from limiter import services
+from limiter import services, turns
 from limiter.client import offline, server
 from limiter.client.base import iso
 from limiter.models import HookToken
@@ -111,7 +111,7 @@ def test_offline_decision_after_replaying_a_history_is_the_servers_check_decisio
     for turn_model, minutes in sorted(history, key=lambda t: -t[1]):
         at = now - timedelta(minutes=minutes)
         # Counted through the server's own service at that time, so every derived figure (counters) follows.
-        services.record_count(
+        turns.record_count(
             token=hook_token,
             model=turn_model,
             session_id="",
