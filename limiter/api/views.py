@@ -163,6 +163,7 @@ class SyncView(HookView):
                 "team_timezone": team.timezone,
                 "model_aliases": team.model_aliases,
                 "extra_families": team.extra_families,
+                "unknown_model_policy": team.unknown_model_policy,
                 "offline_grace_seconds": team.offline_grace_minutes * 60,
                 "server_time": iso(now),
             }
