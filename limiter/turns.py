@@ -25,6 +25,8 @@ EVENT_FIELDS = (
     "seat", "device", "kind", "session_id", "family", "project_dir", "prompt_length", "response_length",
     "reason", "created_at",
 )  # fmt: skip
+_USAGE_COLUMNS = [f for f in UsageEvent._meta.concrete_fields if not f.primary_key]
+USAGE_FIELDS = tuple(f.name for f in _USAGE_COLUMNS)
 
 
 def family_of(team: Team, model: object) -> str:
@@ -168,8 +170,9 @@ def _record_prompt(token, session_id, family, project_dir, prompt_length, decisi
         [seat_id, device_id, kind, session_id, family, project_dir, prompt_length, None, reason, now]
         for kind, reason in kinds
     ]
-    last_id = _insert_events(rows, before=hold)
-    if last_id is not None:  # the id needs RETURNING (PostgreSQL, SQLite 3.35+)
+    inserted = statements.execute(_events_statement(rows), before=hold)
+    if inserted:  # the id needs RETURNING (PostgreSQL, SQLite 3.35+)
+        last_id = inserted[-1][0]
         kind, reason = kinds[-1]
         publish_live(
             lambda: selectors.session_activity(
@@ -182,20 +185,11 @@ def _record_prompt(token, session_id, family, project_dir, prompt_length, decisi
         )  # fmt: skip
 
 
-def _insert_events(rows: list[list], before: tuple[str, list] | None = None) -> int | None:
-    """Inserts session events (values in EVENT_FIELDS order); returns the last one's id where the database
-    can say. `before`, another statement of the transaction, runs first (in the same one where it can)."""
-    vendor = connection.vendor
+def _events_statement(rows: list[list]) -> tuple[str, list]:
+    """The INSERT of session events (values in EVENT_FIELDS order), returning their ids where it can."""
     returning = "id" if connection.features.can_return_rows_from_bulk_insert else ""
-    sql = statements.insert(vendor, SessionEvent, EVENT_FIELDS, len(rows), returning=returning)
-    params = [value for row in rows for value in statements.prepared(SessionEvent, EVENT_FIELDS, row)]
-    with connection.cursor() as cursor:
-        if before is not None and vendor == "postgresql":
-            sql, params = f"WITH earlier AS ({before[0]}) {sql}", [*before[1], *params]
-        elif before is not None:
-            cursor.execute(*before)
-        cursor.execute(sql, params)
-        return cursor.fetchall()[-1][0] if returning else None
+    sql = statements.insert(connection.vendor, SessionEvent, EVENT_FIELDS, len(rows), returning=returning)
+    return sql, [value for row in rows for value in statements.prepared(SessionEvent, EVENT_FIELDS, row)]
 
 
 # --- /count ----------------------------------------------------------------------------------------
@@ -264,20 +258,31 @@ def record_count(
                 admitted_at=admission.take_hold(seat, session_id, now),
                 silence=silence,
             )
-            event.save(force_insert=True)
-            counters.add_turn(event, team)
-            _insert_events(
+            turn_complete = _events_statement(
                 [[seat.pk, token.device_id, SessionEvent.TURN_COMPLETE, session_id, family, "", None,
                   response_length, "", now]]
             )  # fmt: skip
+            # A repeated event_id fails this statement on the unique constraint, before any counter moves.
+            inserted = statements.execute(_usage_statement(event), before=turn_complete)
+            if inserted:
+                event.pk = inserted[0][0]
+            counters.add_turn(event, team)
     except IntegrityError:
         if event_id is None or not UsageEvent.objects.filter(seat=seat, event_id=event_id).exists():
             raise
         duplicate = True
-    if not duplicate:
+    if not duplicate and event.pk is not None:
         publish_live(lambda: selectors.usage_activity(event, seat))
     rules = selectors.effective_rules(seat)
     position = engine.tightest_credit_position(
         rules, selectors.seat_usage(seat, now=now, rules=rules, exclude_session=None)
     )
     return CountOutcome(duplicate=duplicate, new_balance=position.balance if position else None)
+
+
+def _usage_statement(event: UsageEvent) -> tuple[str, list]:
+    """The INSERT of a usage row, returning its id where it can (the live feed names rows by id)."""
+    returning = "id" if connection.features.can_return_rows_from_bulk_insert else ""
+    sql = statements.insert(connection.vendor, UsageEvent, USAGE_FIELDS, returning=returning)
+    values = [getattr(event, field.attname) for field in _USAGE_COLUMNS]
+    return sql, statements.prepared(UsageEvent, USAGE_FIELDS, values)
