@@ -38,7 +38,7 @@ LAYERS = [  # first match wins: a function is charged to the innermost layer it 
 ]
 
 
-def seed(turns: int) -> str:
+def seed(turns: int, unlimited: bool = False) -> str:
     from django.core.management import call_command
     from django.utils import timezone
 
@@ -48,10 +48,12 @@ def seed(turns: int) -> str:
     call_command("migrate", verbosity=0)
     now, weights = timezone.now(), {"opus": 10, "sonnet": 3, "haiku": 1}
     seat = services.seat_create(slug=f"profile-{random.randrange(10**9)}", name="Profile")
-    services.rule_add(owner=seat, type="per_model", model="opus", window="daily", value=100000)
-    services.rule_add(owner=seat, type="per_model", model="sonnet", window="sliding_24h", value=100000)
-    services.rule_add(owner=seat, type="per_model", model="", window="weekly", value=500000)
-    services.rule_add(owner=seat, type="credits", window="monthly", value=10**9)
+    # Unlimited rules reserve nothing: no seat lock, no hold written or read (the cost of holds, issue 9).
+    cap = (lambda value: -1) if unlimited else (lambda value: value)
+    services.rule_add(owner=seat, type="per_model", model="opus", window="daily", value=cap(100000))
+    services.rule_add(owner=seat, type="per_model", model="sonnet", window="sliding_24h", value=cap(100000))
+    services.rule_add(owner=seat, type="per_model", model="", window="weekly", value=cap(500000))
+    services.rule_add(owner=seat, type="credits", window="monthly", value=cap(10**9))
     UsageEvent.objects.bulk_create(
         UsageEvent(seat=seat, family=f, credit_cost=weights[f], occurred_at=at, received_at=at)
         for f, at in (
@@ -91,6 +93,9 @@ def main() -> None:
     parser.add_argument("-n", type=int, default=2000)
     parser.add_argument("--turns", type=int, default=200)
     parser.add_argument(
+        "--unlimited", action="store_true", help="the same rules with no limit: no holds, to price them"
+    )
+    parser.add_argument(
         "--ab", type=int, metavar="ROUNDS", default=0,
         help="instead of profiling: alternate ROUNDS x n requests reading the usage rows (as before the "
         "counters) and the counters, and print CPU per request of this process and its database backend",
@@ -98,7 +103,7 @@ def main() -> None:
     args = parser.parse_args()
     from config.wsgi import application as app  # as deployed: the hook API through its own middleware stack
 
-    token = seed(args.turns)
+    token = seed(args.turns, args.unlimited)
 
     def call(n: int) -> None:
         status = []
