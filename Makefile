@@ -69,14 +69,9 @@ $(PEERS)/node_modules/.package-lock.json: $(PEERS)/package-lock.json
 
 peers: $(PEERS)/node_modules/.package-lock.json
 
-# loadgroup: tests sharing a costly session fixture (xdist_group, e.g. the topology) run on one worker.
-# The real Celery worker/beat tests run in a process of their own after the rest: inside the full parallel run
-# their workers saw the fake Claude API as unreachable (cause not yet found; they pass on their own).
-CELERY_TESTS := accounts/tests/test_celery_workers.py
+# loadgroup: tests sharing a costly fixture (xdist_group, e.g. the topology) run on one worker.
 test: install browser peers proxy  ## The test suite (SQLite by default; DATABASE_URL / REDIS_URL switch it)
-	$(BIN)/python -m pytest $(if $(filter-out 0,$(TEST_WORKERS)),-n $(TEST_WORKERS) --dist loadgroup) \
-		--ignore=$(CELERY_TESTS) $(PYTEST_ARGS)
-	$(BIN)/python -m pytest $(CELERY_TESTS) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(if $(filter-out 0,$(TEST_WORKERS)),-n $(TEST_WORKERS) --dist loadgroup) $(PYTEST_ARGS)
 
 lint: $(STAMP) typecheck
 	$(BIN)/ruff check .

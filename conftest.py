@@ -10,9 +10,6 @@ import os
 import pytest
 from hypothesis import settings as hypothesis_settings
 
-# The production topology (Caddy, gunicorn, daphne, Celery) as a session fixture for any test directory.
-pytest_plugins = ["tests.topology.fixtures"]
-
 
 def _in_ci() -> bool:
     return os.environ.get("CI", "").lower() in ("1", "true", "yes")

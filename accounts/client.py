@@ -1,6 +1,5 @@
 """The only code that talks to claude.ai and Anthropic: typed results, failures classified (contract §5)."""
 
-import email.utils
 import json
 import re
 import threading
@@ -9,6 +8,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import httpx
 from django.conf import settings
+
+from config.retry_after import seconds_until_retry
 
 from .parsing import member
 
@@ -36,23 +37,6 @@ class TokenGrant:
     access_token: str
     refresh_token: str
     expires_at: datetime
-
-
-def _retry_after(value: str | None, now: datetime) -> float | None:
-    """Seconds or HTTP-date; 0 or garbage is unknown (OAuth repeats `retry-after: 0`)."""
-    if not value:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        seconds = (when - now).total_seconds()
-    return seconds if seconds > 0 else None
 
 
 def _error_body(response: httpx.Response) -> dict:
@@ -101,7 +85,7 @@ def classify(response: httpx.Response) -> UpstreamError | None:
     if response.headers.get("cf-mitigated", "").lower() == "challenge" or _looks_like_html(response):
         return UpstreamError("blocked", f"Cloudflare challenge or HTML page (HTTP {status})", status=status)
     if status == 429:
-        after = _retry_after(response.headers.get("retry-after"), datetime.now(UTC))
+        after = seconds_until_retry(response.headers.get("retry-after"))
         wait = f"retry after {after:.0f} s" if after else "no usable Retry-After"
         message = f"rate limited (HTTP 429: {_detail(response, _error_body(response))}; {wait})"
         return UpstreamError("rate_limited", message, status=status, retry_after=after)

@@ -6,7 +6,8 @@ Every function answers a whole page in a fixed number of queries, whatever the n
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import OuterRef, Subquery
+from django.db.models import Case, F, IntegerField, OuterRef, Subquery, Value, When, Window
+from django.db.models.functions import Lag
 
 from .forecast import RATE_LOOKBACK, Forecast, forecast
 from .models import ClaudeAccount, UsageSnapshot, WindowReading, WindowReset
@@ -125,6 +126,17 @@ def full_windows(*, since: datetime, account_id: int | None = None) -> list[Full
     rows = WindowReading.objects.filter(taken_at__gte=since, utilization__isnull=False)
     if account_id is not None:
         rows = rows.filter(account_id=account_id)
+    # Only the readings where a window turns full or stops being full matter: the database finds them
+    # (LAG over each account's window), so a week of readings every five minutes stays in the database.
+    full = Case(When(utilization__gte=100, then=Value(1)), default=Value(0), output_field=IntegerField())
+    rows = rows.annotate(
+        is_full=full,
+        was_full=Window(
+            Lag(full, default=Value(0)),
+            partition_by=[F("account_id"), F("limit_type")],
+            order_by=F("taken_at").asc(),
+        ),
+    ).exclude(was_full=F("is_full"))
     episodes: list[FullEpisode] = []
     open_: dict[tuple[str, str], datetime] = {}
     ordered = rows.order_by("taken_at").values_list("account__label", "limit_type", "taken_at", "utilization")

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
@@ -52,6 +53,25 @@ def latest_readings(account: ClaudeAccount) -> list[WindowReading]:
     """The windows of the latest snapshot; each carries `taken_at`, the time to pass to `freshness`."""
     snapshot = latest_snapshot(account)
     return list(snapshot.readings.all()) if snapshot else []
+
+
+def snapshot_windows(snapshot_id: int) -> dict[str, tuple[float | None, datetime | None]]:
+    """limit type → (utilization, resets_at) of one snapshot: what the alert evaluator reads for a poll."""
+    readings = WindowReading.objects.filter(snapshot_id=snapshot_id)
+    rows = readings.values_list("limit_type", "utilization", "resets_at")
+    return {limit_type: (utilization, resets_at) for limit_type, utilization, resets_at in rows}
+
+
+def spend_started(snapshot_id: int) -> tuple[Decimal, str] | None:
+    """(amount, currency) when this snapshot is the first of its month to show paid usage, else None."""
+    snapshot = UsageSnapshot.objects.filter(pk=snapshot_id).first()
+    if snapshot is None or not snapshot.spend_used:
+        return None
+    month = snapshot.taken_at.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    earlier = UsageSnapshot.objects.filter(
+        account_id=snapshot.account_id, taken_at__gte=month, taken_at__lt=snapshot.taken_at, spend_used__gt=0
+    )
+    return None if earlier.exists() else (snapshot.spend_used, snapshot.spend_currency)
 
 
 @dataclass(frozen=True)

@@ -102,5 +102,28 @@ def forecast(account: str, label: str, eta: datetime, resets_at: datetime, tz: Z
     )
 
 
+def forecast_withdrawn(account: str, label: str) -> tuple[str, str]:
+    return (
+        f"{account}: no longer projected to hit 100% of {label} limit",
+        f"At its current pace {account}'s {label} window now lasts until it resets.",
+    )
+
+
+def credits_started(account: str, amount: str) -> tuple[str, str]:
+    return (
+        f"{account}: paid usage credits started",
+        f"{account} began spending paid usage credits this month ({amount} so far).",
+    )
+
+
+SEAT_VERBS = {"paused": "was paused", "killed": "was killed", "active": "is active again"}
+
+
+def seat_status(seat: str, before: str, after: str, by: str) -> tuple[str, str]:
+    verb = SEAT_VERBS.get(after, f"is now {after}")
+    who = f" by {by}" if by else ""
+    return f"seat {seat} {verb}", f"Seat {seat} {verb}{who} (was {before or 'unknown'})."
+
+
 def sample() -> tuple[str, str]:
     return "Governor test alert", "This is a test from Claude Governor: this channel works."

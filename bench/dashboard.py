@@ -4,9 +4,10 @@
 
 Seeds a scratch database (SQLite in a temporary directory unless DATABASE_URL is set: give it a scratch
 database, the bench migrates it and fills it), then renders /admin/ through Django's test client as an admin
-and prints wall and CPU milliseconds per request (median and p95), queries per request and the load average.
-`--events` is split between counted turns (40 %), prompt/block rows (40 %) and event log rows (20 %), spread
-over the last 30 days; accounts get 7 days of readings every 5 minutes.
+and prints wall and CPU milliseconds per request (median and p95), queries per request and the load average;
+then the same for the trends, limit hits and one account page. `--events` is split between counted turns
+(40 %), prompt/block rows (40 %) and event log rows (20 %), spread over the last 30 days; accounts get 7 days
+of readings every 5 minutes, and each seat uses one account for the whole 30 days.
 """
 
 import argparse
@@ -60,7 +61,19 @@ def seed(args) -> None:
     from django.utils import timezone
 
     from accounts.models import ClaudeAccount, UsageSnapshot, WindowReading
-    from limiter.models import Device, Rule, Seat, SessionEvent, Team, UsageEvent
+    from limiter import counters, prompt_tally
+    from limiter.models import (
+        Device,
+        PromptTally,
+        PromptTallyMark,
+        Rule,
+        Seat,
+        SeatAccount,
+        SessionEvent,
+        TalliedSession,
+        Team,
+        UsageEvent,
+    )
     from monitoring.models import Event
 
     rng = random.Random(7)
@@ -69,6 +82,9 @@ def seed(args) -> None:
     get_user_model().objects.filter(username="bench").delete()
     get_user_model().objects.create_superuser("bench", password="bench-pw")  # noqa: S106 - scratch database
     for model in (
+        PromptTallyMark,
+        PromptTally,
+        TalliedSession,
         Event,
         UsageEvent,
         SessionEvent,
@@ -87,7 +103,8 @@ def seed(args) -> None:
         + [Rule(seat=s, type="credits", window="weekly", value=2000) for s in seats]
     )
     Device.objects.bulk_create([Device(seat=s, hostname=f"{s.slug}-mbp", last_seen_at=now) for s in seats])
-    span = int(timedelta(days=30).total_seconds())
+    span_days = timedelta(days=30)
+    span = int(span_days.total_seconds())
     families = ["opus", "sonnet", "haiku"]
     turns, prompts, logged = int(args.events * 0.4), int(args.events * 0.4), int(args.events * 0.2)
     _bulk(
@@ -170,6 +187,17 @@ def seed(args) -> None:
                 )
             ],
         )
+    accounts = list(ClaudeAccount.objects.order_by("pk"))
+    SeatAccount.objects.bulk_create(
+        [
+            SeatAccount(seat=s, account_id=accounts[i % len(accounts)].pk, since=(now - span_days).date())
+            for i, s in enumerate(seats)
+        ]
+    )
+    # bulk_create bypasses /count, which keeps the usage counters, and beat, which keeps the prompt
+    # tallies: build both as a running deployment would have them.
+    counters.rebuild(team)
+    prompt_tally.catch_up(now)
 
 
 def measure(requests: int) -> None:
@@ -181,7 +209,10 @@ def measure(requests: int) -> None:
     from django.contrib.auth import get_user_model
 
     client.force_login(get_user_model().objects.get(username="bench"))
-    for url in ("/admin/", "/admin/trends/", "/admin/limit-hits/"):
+    from accounts.models import ClaudeAccount
+
+    account = ClaudeAccount.objects.order_by("pk").values_list("pk", flat=True).first()
+    for url in ("/admin/", "/admin/trends/", "/admin/limit-hits/", f"/admin/account/{account}/"):
         client.get(url)  # warm: templates, connections, caches
         walls, cpus, queries = [], [], 0
         for _ in range(requests):

@@ -1,7 +1,9 @@
 """The management UI for seats, rules, tokens and team settings. Actions call services."""
 
-from typing import Protocol
+from itertools import pairwise
+from typing import Protocol, cast
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
@@ -12,7 +14,7 @@ from django.utils.html import format_html, format_html_join
 
 from . import counters, selectors, services
 from .hook_client import install_command, server_url
-from .models import Device, HookToken, Rule, Seat, SessionEvent, Team, UsageEvent
+from .models import Device, HookToken, Rule, Seat, SeatAccount, SessionEvent, Team, UsageEvent
 
 STATUS_COLOURS = {Seat.ACTIVE: "#2e7d32", Seat.PAUSED: "#ef6c00", Seat.KILLED: "#c62828"}
 RECENT_USAGE_ROWS = 20
@@ -77,6 +79,44 @@ class DeviceInline(ReadOnlyInline):
     )
 
 
+class SeatAccountForm(forms.ModelForm):
+    account_id = forms.TypedChoiceField(label="Claude account", coerce=int)
+
+    class Meta:
+        model = SeatAccount
+        fields = ("account_id", "since", "until")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Through the accounts app's selector, read per form so a new account is offered at once.
+        from accounts.reports import account_choices
+
+        cast(forms.TypedChoiceField, self.fields["account_id"]).choices = account_choices()
+
+
+class SeatAccountFormSet(forms.BaseInlineFormSet):
+    def clean(self) -> None:
+        super().clean()
+        periods = sorted(
+            (form.cleaned_data["since"], form.cleaned_data.get("until"))
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE") and form.cleaned_data.get("since")
+        )
+        for (_, until), (next_since, _) in pairwise(periods):
+            if until is None or until > next_since:
+                raise forms.ValidationError("A seat uses one account at a time: two periods overlap.")
+
+
+class SeatAccountInline(admin.TabularInline):
+    """Which shared account the seat used when: the account page's "seats that used it most" reads these."""
+
+    model = SeatAccount
+    form = SeatAccountForm
+    formset = SeatAccountFormSet
+    extra = 0
+    verbose_name = "Claude account period"
+
+
 class TokenInline(ReadOnlyInline):
     model = HookToken
     fields = readonly_fields = ("id", "device", "created_at", "last_used_at", "revoked_at")
@@ -112,7 +152,7 @@ class SeatAdmin(RuleAuditMixin, admin.ModelAdmin):
         ("Status", {"fields": ("status", "status_changed_at", "status_changed_by", "last_seen_at")}),
         ("Recent usage", {"fields": ("recent_usage",)}),
     )
-    inlines = (SeatRuleInline, DeviceInline, TokenInline)
+    inlines = (SeatRuleInline, SeatAccountInline, DeviceInline, TokenInline)
     actions = ("pause", "resume", "kill", "reinstate", "issue_install_codes")
 
     def get_changelist(self, request, **kwargs):

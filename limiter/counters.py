@@ -16,6 +16,7 @@ from functools import cache
 from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
+from django.db.models import Q, Sum
 
 from .models import CreditHold, Team, UsageCounter, UsageEvent
 from .windows import DAILY, MONTHLY, SLIDING_24H, SLIDING_SPAN, WEEKLY, local_instant
@@ -180,6 +181,64 @@ def _holds_select(excluding: bool) -> str:
         + (f"AND {quote('session_id')} <> %s " if excluding else "")
         + f"GROUP BY {quote('family')}"
     )
+
+
+# --- read for reports: many seats, whole days -----------------------------------------------------
+
+
+def seats_calendar_usage(
+    seat_pks: list, team: Team, now: datetime, windows
+) -> dict[object, tuple[dict[str, dict[str, int]], dict[str, int]]]:
+    """Per seat: turns per calendar window and family, credits per window; one grouped counter query.
+
+    The dashboard's counterpart of `windows_usage` (one seat, hot path); only calendar windows, since the
+    caller reads the sliding one from rows. Only valid while `valid_for(team)`.
+    """
+    calendar = [w for w in windows if w in CALENDAR]
+    result: dict[object, tuple[dict[str, dict[str, int]], dict[str, int]]] = {
+        pk: ({w: {} for w in calendar}, dict.fromkeys(calendar, 0)) for pk in seat_pks
+    }
+    if not calendar or not seat_pks:
+        return result
+    firsts = first_days(now, team.tz)
+    sums = {}
+    for window in calendar:
+        sums[f"turns_{window}"] = Sum("turns", filter=Q(day__gte=firsts[window]))
+        sums[f"credits_{window}"] = Sum("credits", filter=Q(day__gte=firsts[window]))
+    rows = (
+        UsageCounter.objects.filter(seat_id__in=seat_pks, day__gte=min(firsts[w] for w in calendar))
+        .values("seat_id", "family")
+        .annotate(**sums)
+    )
+    for found in rows:
+        row: dict = dict(found)  # keys made from the window names, which the stubs cannot type
+        counts, credits = result[row["seat_id"]]
+        for window in calendar:
+            if row[f"turns_{window}"]:
+                counts[window][row["family"]] = int(row[f"turns_{window}"])
+                credits[window] += int(row[f"credits_{window}"] or 0)
+    return result
+
+
+DAY_TOTALS = ("turns", "credits", *TOKEN_FIELDS)
+
+
+def day_totals(
+    *, first: date, last: date, seat_id=None, group_by: tuple[str, ...] = ("day", "seat_id", "family")
+) -> list[dict]:
+    """Counter sums from local day `first` to `last` inclusive, grouped by any of day, seat and family.
+
+    What the trends, the CSV export and the seat page's 30 days read instead of the rows.
+    """
+    rows = UsageCounter.objects.filter(day__gte=first, day__lte=last)
+    if seat_id is not None:
+        rows = rows.filter(seat_id=seat_id)
+    # Summed under other names: an annotation may not shadow the model's own field.
+    summed = rows.values(*group_by).annotate(**{f"sum_{n}": Sum(n) for n in DAY_TOTALS}).order_by(*group_by)
+    return [
+        {**{key: row[key] for key in group_by}, **{n: int(row[f"sum_{n}"] or 0) for n in DAY_TOTALS}}
+        for row in summed
+    ]
 
 
 # --- rebuild ---------------------------------------------------------------------------------------

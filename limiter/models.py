@@ -419,3 +419,89 @@ class CreditHold(models.Model):
 
     def __str__(self) -> str:
         return f"hold {self.cost} for {self.session_id}"
+
+
+class PromptTally(models.Model):
+    """A seat's prompts, blocks and newly seen sessions in one UTC quarter-hour, rolled up from SessionEvent.
+
+    Session rows are written at the server's clock and never change once their quarter-hour has passed,
+    so the trends page sums these (a few rows per seat and hour) instead of scanning a million rows.
+    `limiter.prompt_tally` keeps them up to `PromptTallyMark.until`; rows after it are read directly.
+    """
+
+    seat = models.ForeignKey(Seat, on_delete=models.CASCADE, related_name="prompt_tallies")
+    quarter = models.BigIntegerField(help_text="Quarter-hours since 1970-01-01 UTC.")
+    prompts = models.PositiveIntegerField(default=0)
+    blocked = models.PositiveIntegerField(default=0)
+    sessions = models.PositiveIntegerField(default=0, help_text="Sessions whose first prompt is in it.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["seat", "quarter"], name="prompt_tally_one_per_quarter")
+        ]
+        # The trends page reads a range of quarters across every seat.
+        indexes = [models.Index(fields=["quarter"], name="prompt_tally_quarter")]
+
+    def __str__(self) -> str:
+        return f"{self.seat_id} q{self.quarter}: {self.prompts}"
+
+
+class TalliedSession(models.Model):
+    """A session already counted in a PromptTally: its later prompts do not count it again."""
+
+    seat = models.ForeignKey(Seat, on_delete=models.CASCADE, related_name="tallied_sessions")
+    session_id = models.CharField(max_length=255)
+    first_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["seat", "session_id"], name="tallied_session_once")]
+        indexes = [models.Index(fields=["first_at"], name="tallied_session_first")]
+
+    def __str__(self) -> str:
+        return self.session_id
+
+
+class PromptTallyMark(models.Model):
+    """The one row saying how far the tallies go: session rows before `until` are in them, later ones not."""
+
+    until = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"tallied until {self.until}"
+
+
+class SeatAccount(models.Model):
+    """Which shared Claude account a seat's turns were spent on, from local day `since` up to `until`.
+
+    Days of the team's zone, so a period covers whole usage counters. `account_id` is the watched account's
+    id, not a foreign key: the limiter does not import the accounts app, and the history outlives an account.
+    """
+
+    seat = models.ForeignKey(Seat, on_delete=models.CASCADE, related_name="account_periods")
+    account_id = models.BigIntegerField()
+    since = models.DateField(help_text="First day (team time zone) on this account.")
+    until = models.DateField(null=True, blank=True, help_text="First day off it; empty: still on it.")
+
+    class Meta:
+        ordering = ["seat", "-since"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(until__isnull=True) | Q(until__gt=models.F("since")), name="seat_account_period"
+            )
+        ]
+        indexes = [models.Index(fields=["account_id", "since"], name="seat_account_by_account")]
+
+    def __str__(self) -> str:
+        return f"{self.seat_id} on account {self.account_id} from {self.since}"
+
+    def clean(self) -> None:
+        if self.until is not None and self.since is not None and self.until <= self.since:
+            raise ValidationError({"until": "The period must end after it starts."})
+        if self.seat_id is None or self.since is None:
+            return
+        others = SeatAccount.objects.filter(seat_id=self.seat_id).exclude(pk=self.pk)
+        overlapping = others.filter(Q(until__isnull=True) | Q(until__gt=self.since))
+        if self.until is not None:
+            overlapping = overlapping.filter(since__lt=self.until)
+        if overlapping.exists():
+            raise ValidationError("A seat uses one account at a time: this period overlaps another one.")

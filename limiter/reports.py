@@ -1,20 +1,20 @@
-"""Selectors for the dashboard and the history pages: seat cards, daily usage, blocks, trends. Read only.
+"""Selectors for the dashboard and the seat pages: seat cards, devices, blocks and block episodes. Read only.
 
 Each function answers a whole page in a fixed number of queries, whatever the number of seats or rows:
-aggregation happens in the database, grouped by seat, local day or hour in the team's zone.
+usage from the counters (`selectors.seats_window_usage`), the rest aggregated in the database. Usage over
+days (trends, CSV, the seat page's chart) is in `history`.
 """
 
 from collections import defaultdict
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from django.db.models import Count, Q, Sum
-from django.db.models.functions import ExtractHour, TruncDate
+from django.db.models import Count
 
-from . import engine
+from . import engine, prompt_tally
 from .models import Device, Rule, Seat, SessionEvent, Team, UsageEvent
-from .selectors import _aggregated_usage, _merge_rules, _usage, open_holds_by_seat, window_starts
+from .selectors import _merge_rules, _usage, open_holds_by_seat, seats_window_usage
+from .timebuckets import QuarterHour, local_hour
 from .windows import DAILY, window_bounds
 
 
@@ -70,32 +70,35 @@ def _bars(rules: list[engine.RuleSpec], usage: engine.Usage) -> list[Bar]:
     return bars
 
 
-def seat_cards(now: datetime) -> list[SeatCard]:
-    """Every seat with its limit bars, credits, device and today's hourly turns: six queries in all."""
-    seats = list(Seat.objects.select_related("team").order_by("name"))
+def seat_cards(now: datetime, *, seat_ids: list | None = None) -> list[SeatCard]:
+    """Every seat (or those named) with limit bars, credits, device and today's hourly turns: six queries."""
+    every = Seat.objects.select_related("team").order_by("name")
+    seats = list(every.filter(pk__in=seat_ids) if seat_ids is not None else every)
     if not seats:
         return []
     the_team = seats[0].team
     rules = list(Rule.objects.all())
     merged = {seat.pk: _merge_rules(seat, rules) for seat in seats}
     windows = {DAILY, *(r.window for specs in merged.values() for r in specs if r.window)}
-    usage_rows = _aggregated_usage([s.pk for s in seats], window_starts(the_team, now, windows))
-    holds = open_holds_by_seat([s.pk for s in seats], now)
+    seat_ids = [s.pk for s in seats]
+    usage_rows = seats_window_usage(seat_ids, the_team, now, windows)
+    holds = open_holds_by_seat(seat_ids, now)
     devices: dict[object, str] = {}
-    for seat_id, hostname in Device.objects.order_by("seat_id", "-last_seen_at").values_list(
-        "seat_id", "hostname"
-    ):
-        devices.setdefault(seat_id, hostname)
+    for device_seat, hostname in (
+        Device.objects.filter(seat_id__in=seat_ids).order_by("seat_id", "-last_seen_at")
+    ).values_list("seat_id", "hostname"):
+        devices.setdefault(device_seat, hostname)
     day_start = window_bounds(DAILY, now, the_team.tz)[0]
     hourly: dict[object, list[int]] = defaultdict(lambda: [0] * 24)
-    for seat_id, hour, turns in (
-        UsageEvent.objects.filter(occurred_at__gte=day_start)
-        .annotate(hour=ExtractHour("occurred_at", tzinfo=the_team.tz))
-        .values("seat_id", "hour")
+    # The seat list keeps the read on the (seat, occurred_at) index: one short range per seat.
+    for turn_seat, quarter, turns in (
+        UsageEvent.objects.filter(seat_id__in=seat_ids, occurred_at__gte=day_start)
+        .annotate(quarter=QuarterHour("occurred_at"))
+        .values("seat_id", "quarter")
         .annotate(turns=Count("id"))
-        .values_list("seat_id", "hour", "turns")
+        .values_list("seat_id", "quarter", "turns")
     ):
-        hourly[seat_id][hour] = turns
+        hourly[turn_seat][local_hour(quarter, the_team.tz)] += turns
     cards = []
     for seat in seats:
         counts, credits = usage_rows[seat.pk]
@@ -120,126 +123,6 @@ def seat_cards(now: datetime) -> list[SeatCard]:
     return cards
 
 
-@dataclass
-class DailyUsage:
-    days: list[date]
-    turns: dict[str, list[int]] = field(default_factory=dict)  # family → per day
-    credits: dict[str, list[int]] = field(default_factory=dict)
-
-
-def daily_usage(*, days: int, now: datetime, seat_id=None) -> DailyUsage:
-    """Turns and credits per local day and family over the last `days` days (one seat, or every seat)."""
-    tz = team().tz
-    first = (now.astimezone(tz) - timedelta(days=days - 1)).date()
-    start = window_bounds(DAILY, now - timedelta(days=days - 1), tz)[0]
-    rows = UsageEvent.objects.filter(occurred_at__gte=start)
-    if seat_id is not None:
-        rows = rows.filter(seat_id=seat_id)
-    result = DailyUsage([first + timedelta(days=i) for i in range(days)])
-    index = {day: i for i, day in enumerate(result.days)}
-    for day, family, turns, credits in (
-        rows.annotate(day=TruncDate("occurred_at", tzinfo=tz))
-        .values("day", "family")
-        .annotate(turns=Count("id"), credits=Sum("credit_cost"))
-        .values_list("day", "family", "turns", "credits")
-    ):
-        if day in index:
-            result.turns.setdefault(family, [0] * days)[index[day]] = turns
-            result.credits.setdefault(family, [0] * days)[index[day]] = credits or 0
-    return result
-
-
-@dataclass(frozen=True)
-class UsageRow:
-    day: date
-    seat: str
-    family: str
-    turns: int
-    credits: int
-    input_tokens: int
-    output_tokens: int
-
-
-def usage_per_seat_day(*, start: date, end: date) -> list[UsageRow]:
-    """The CSV export: per local day, seat and family, from `start` to `end` inclusive."""
-    tz = team().tz
-    since = window_bounds(DAILY, datetime.combine(start, datetime.min.time(), tz), tz)[0]
-    until = window_bounds(DAILY, datetime.combine(end, datetime.min.time(), tz), tz)[1]
-    rows = (
-        UsageEvent.objects.filter(occurred_at__gte=since, occurred_at__lt=until)
-        .annotate(day=TruncDate("occurred_at", tzinfo=tz))
-        .values("day", "seat__slug", "family")
-        .annotate(
-            turns=Count("id"),
-            credits=Sum("credit_cost"),
-            inp=Sum("input_tokens"),
-            out=Sum("output_tokens"),
-        )
-        .order_by("day", "seat__slug", "family")
-    )
-    return [
-        UsageRow(
-            r["day"],
-            r["seat__slug"],
-            r["family"],
-            r["turns"],
-            r["credits"] or 0,
-            r["inp"] or 0,
-            r["out"] or 0,
-        )
-        for r in rows
-    ]
-
-
-class PromptRates:
-    """Block rate and prompts per session, for any figures that carry prompts, blocked and sessions."""
-
-    prompts: int
-    blocked: int
-    sessions: int
-
-    @property
-    def block_rate(self) -> float | None:
-        return self.blocked / self.prompts if self.prompts else None
-
-    @property
-    def prompts_per_session(self) -> float | None:
-        return self.prompts / self.sessions if self.sessions else None
-
-
-@dataclass(frozen=True)
-class Trends(PromptRates):
-    peak_hours: list[int]  # prompts per local hour of day
-    model_mix: dict[str, int]  # counted turns per family
-    prompts: int
-    blocked: int
-    sessions: int
-
-
-def trends(*, since: datetime, until: datetime, seat_id=None) -> Trends:
-    tz = team().tz
-    sessions = SessionEvent.objects.filter(created_at__gte=since, created_at__lt=until)
-    turns = UsageEvent.objects.filter(occurred_at__gte=since, occurred_at__lt=until)
-    if seat_id is not None:
-        sessions, turns = sessions.filter(seat_id=seat_id), turns.filter(seat_id=seat_id)
-    prompts = sessions.filter(kind=SessionEvent.PROMPT)
-    peak = [0] * 24
-    for hour, count in (
-        prompts.annotate(hour=ExtractHour("created_at", tzinfo=tz))
-        .values("hour")
-        .annotate(n=Count("id"))
-        .values_list("hour", "n")
-    ):
-        peak[hour] = count
-    totals = sessions.aggregate(
-        prompts=Count("id", filter=Q(kind=SessionEvent.PROMPT)),
-        blocked=Count("id", filter=Q(kind=SessionEvent.BLOCKED)),
-        sessions=Count("session_id", filter=Q(kind=SessionEvent.PROMPT), distinct=True),
-    )
-    mix = dict(turns.values("family").annotate(n=Count("id")).values_list("family", "n"))
-    return Trends(peak, dict(sorted(mix.items())), totals["prompts"], totals["blocked"], totals["sessions"])
-
-
 @dataclass(frozen=True)
 class Episode:
     subject: str
@@ -253,11 +136,16 @@ class Episode:
         return self.ended - self.started
 
 
-def block_episodes(*, since: datetime, seat_id=None, gap: timedelta = timedelta(minutes=30)) -> list[Episode]:
-    """Runs of blocked prompts per seat: blocks less than `gap` apart are one episode."""
-    rows = SessionEvent.objects.filter(kind=SessionEvent.BLOCKED, created_at__gte=since)
-    if seat_id is not None:
-        rows = rows.filter(seat_id=seat_id)
+def block_episodes(
+    *, since: datetime, now: datetime, seat_id=None, gap: timedelta = timedelta(minutes=30)
+) -> list[Episode]:
+    """Runs of blocked prompts per seat: blocks less than `gap` apart are one episode.
+
+    Only the seats the prompt tallies say were blocked are read, each on the (seat, created_at) index:
+    blocks are rare, and a scan of every session row by time alone is what made this page slow.
+    """
+    seats = [seat_id] if seat_id is not None else list(prompt_tally.seats_with_blocks(since=since, now=now))
+    rows = SessionEvent.objects.filter(seat_id__in=seats, kind=SessionEvent.BLOCKED, created_at__gte=since)
     episodes: list[Episode] = []
     open_by_seat: dict[str, int] = {}
     for name, at, reason in rows.order_by("created_at").values_list("seat__name", "created_at", "reason"):
@@ -286,41 +174,3 @@ def seat_devices(seat_id) -> list[Device]:
 
 def seat_choices() -> list[tuple[str, str]]:
     return [(str(pk), name) for pk, name in Seat.objects.order_by("name").values_list("pk", "name")]
-
-
-@dataclass(frozen=True)
-class SeatTrend(PromptRates):
-    seat: str
-    prompts: int
-    blocked: int
-    sessions: int
-    turns: int
-
-
-def trends_per_seat(*, since: datetime, until: datetime) -> list[SeatTrend]:
-    """Prompts, blocks, sessions and turns of every seat in the range: two grouped queries."""
-    sessions = (
-        SessionEvent.objects.filter(created_at__gte=since, created_at__lt=until)
-        .values("seat_id")
-        .annotate(
-            prompts=Count("id", filter=Q(kind=SessionEvent.PROMPT)),
-            blocked=Count("id", filter=Q(kind=SessionEvent.BLOCKED)),
-            sessions=Count("session_id", filter=Q(kind=SessionEvent.PROMPT), distinct=True),
-        )
-    )
-    by_seat = {row["seat_id"]: row for row in sessions}
-    turns = dict(
-        UsageEvent.objects.filter(occurred_at__gte=since, occurred_at__lt=until)
-        .values("seat_id")
-        .annotate(n=Count("id"))
-        .values_list("seat_id", "n")
-    )
-    result = []
-    for pk, name in Seat.objects.order_by("name").values_list("pk", "name"):
-        row: Mapping = by_seat.get(pk) or {}
-        result.append(
-            SeatTrend(
-                name, row.get("prompts", 0), row.get("blocked", 0), row.get("sessions", 0), turns.get(pk, 0)
-            )
-        )
-    return result

@@ -91,6 +91,28 @@ def _aggregated_usage(
     return result
 
 
+def seats_window_usage(
+    seat_ids: list, team: Team, now: datetime, windows: Iterable[str]
+) -> dict[object, tuple[dict[str, dict[str, int]], dict[str, int]]]:
+    """`seat_usage`'s counts and credits for many seats at once (dashboard, "My seat").
+
+    As for one seat: calendar windows from the usage counters, or from the rows while the counters are
+    out of date for the team's zone; the sliding window from the last 24 hours' rows.
+    """
+    windows = set(windows)
+    if not seat_ids:
+        return {}
+    if not counters.valid_for(team):
+        return _aggregated_usage(seat_ids, window_starts(team, now, windows))
+    result = counters.seats_calendar_usage(seat_ids, team, now, windows)
+    if SLIDING_24H in windows:
+        sliding = _aggregated_usage(seat_ids, window_starts(team, now, [SLIDING_24H]))
+        for pk, (counts, credits) in sliding.items():
+            result[pk][0][SLIDING_24H] = counts[SLIDING_24H]
+            result[pk][1][SLIDING_24H] = credits[SLIDING_24H]
+    return result
+
+
 def _recent_turns(seat_id, now: datetime) -> list[engine.CountedTurn]:
     return [
         engine.CountedTurn(occurred_at=t, family=f, cost=c)
@@ -223,11 +245,13 @@ def seats_overview(seats: list[Seat], *, now: datetime) -> dict[UUID, SeatOvervi
     team = seats[0].team
     team_ids = {seat.team_id for seat in seats}
     all_rules = list(Rule.objects.filter(Q(seat__in=seats) | Q(team_id__in=team_ids)))
-    usage_rows = _aggregated_usage([seat.pk for seat in seats], window_starts(team, now))
+    merged = {seat.pk: _merge_rules(seat, all_rules) for seat in seats}
+    windows = {DAILY, *(r.window for rules in merged.values() for r in rules if r.window)}
+    usage_rows = seats_window_usage([seat.pk for seat in seats], team, now, windows)
     holds = open_holds_by_seat([seat.pk for seat in seats], now)
     overviews = {}
     for seat in seats:
-        rules = _merge_rules(seat, all_rules)
+        rules = merged[seat.pk]
         counts, credits = usage_rows[seat.pk]
         usage = _usage(seat.pk, rules, counts, credits, holds.get(seat.pk, {}), now)
         position = engine.tightest_credit_position(rules, usage)

@@ -1,6 +1,7 @@
 from celery import shared_task
+from django.utils import timezone
 
-from . import counters, services
+from . import counters, prompt_tally, services
 
 
 @shared_task
@@ -16,3 +17,10 @@ def rebuild_stale_counters() -> int:
     for team in stale:
         counters.rebuild(team)
     return len(stale)
+
+
+@shared_task
+def tally_prompts() -> int:
+    """Keeps the trends page's prompt tallies a minute or two behind the session rows, within retention."""
+    retention = services.team_current().event_retention_days
+    return prompt_tally.catch_up(timezone.now(), retention_days=retention)

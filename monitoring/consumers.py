@@ -1,4 +1,5 @@
-"""The dashboard's live socket: staff with view access to the event log receive every feed message.
+"""The live sockets: staff with view access to the event log receive every feed message on the dashboard's;
+people with the `user` role receive their own seats' messages on "My seat"'s.
 
 Refusals accept the handshake and close with 4403 so the page can tell "not allowed" from "network trouble"
 (a refused handshake reaches the browser only as 1006). A client resumes with `?since=e<id>.s<id>.u<id>`
@@ -12,6 +13,8 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.http.request import split_domain_port, validate_host
 from django.utils import timezone
+
+from limiter import selectors as limiter_selectors
 
 from . import broadcast, selectors
 from .feed import Cursor
@@ -50,13 +53,29 @@ def may_watch(user) -> bool:
     )
 
 
+def own_seat_ids(user) -> set[str] | None:
+    """The seats a user may watch on "My seat" (linked by email), or None when they may not use the page."""
+    if not (user is not None and user.is_authenticated and user.is_active and user.is_staff):
+        return None
+    if not user.has_perm("monitoring.see_own_seat"):
+        return None
+    return {str(seat.pk) for seat in limiter_selectors.seats_for_email(getattr(user, "email", ""))}
+
+
 class FeedConsumer(AsyncJsonWebsocketConsumer):
     joined = False
+
+    async def allowed(self, user) -> bool:
+        return await database_sync_to_async(may_watch)(user)
+
+    def visible(self, message: dict) -> bool:
+        """Whether this socket's user may see the message; the dashboard's staff see them all."""
+        return True
 
     async def connect(self) -> None:
         await self.accept()
         user = self.scope.get("user")
-        if not (origin_allowed(self.scope) and await database_sync_to_async(may_watch)(user)):
+        if not (origin_allowed(self.scope) and await self.allowed(user)):
             await self.close(code=FORBIDDEN)
             return
         since = parse_qs(self.scope.get("query_string", b"").decode("latin-1")).get("since", [""])[0]
@@ -82,9 +101,10 @@ class FeedConsumer(AsyncJsonWebsocketConsumer):
         sent = 0
         while True:
             page = await read(cursor)
-            for message in page.messages:
+            for message in filter(self.visible, page.messages):
                 self.backfilled.add((message["stream"], message["id"]))
                 await self.send_json(message)
+            # Counted as read, not as sent: a filtered socket gives up after as much reading as any other.
             sent += len(page.messages)
             cursor = page.cursor
             if page.complete:
@@ -96,6 +116,8 @@ class FeedConsumer(AsyncJsonWebsocketConsumer):
 
     async def feed_message(self, event: dict) -> None:
         message = event["message"]
+        if not self.visible(message):
+            return
         key = (message.get("stream"), message.get("id"))
         if key in self.backfilled:
             self.backfilled.discard(key)
@@ -110,3 +132,20 @@ class FeedConsumer(AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_discard(broadcast.GROUP, self.channel_name)
             if not broadcast.crosses_processes():
                 tail.detach()
+
+
+class OwnSeatConsumer(FeedConsumer):
+    """On "My seat": the messages about the user's own seats (prompts, turns, blocks, status and rule
+    changes), and neither other seats' activity nor the accounts'."""
+
+    seat_ids: set[str] = set()
+
+    async def allowed(self, user) -> bool:
+        seat_ids = await database_sync_to_async(own_seat_ids)(user)
+        if seat_ids is None:
+            return False
+        self.seat_ids = seat_ids
+        return True
+
+    def visible(self, message: dict) -> bool:
+        return message.get("seatId") in self.seat_ids

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts import reports as account_reports
+from limiter import history
 from limiter import reports as seat_reports
 
 from . import charts, eventlog, feed, selectors
@@ -61,12 +62,16 @@ def dashboard(request: HttpRequest, site) -> HttpResponse:
         context["accounts"] = account_cards(account_reports.account_gauges(now), now)
     if user.has_perm("monitoring.view_event"):
         messages, cursor = selectors.recent_feed(limit=FEED_ROWS)
-        rows = [
-            {**m, "text": feed.describe(m), "at": timezone.localtime(datetime.fromisoformat(m["timestamp"]))}
-            for m in messages
-        ]
-        context |= {"feed": rows, "cursor": str(cursor), "kinds": FEED_KINDS}
+        context |= {"feed": feed_rows(messages), "cursor": str(cursor), "kinds": FEED_KINDS}
     return render(request, "monitoring/dashboard.html", context)
+
+
+def feed_rows(messages: list[dict]) -> list[dict]:
+    """Feed messages as the templates list them: with their text and their local time."""
+    return [
+        {**m, "text": feed.describe(m), "at": timezone.localtime(datetime.fromisoformat(m["timestamp"]))}
+        for m in messages
+    ]
 
 
 def seat_page(request: HttpRequest, seat_id) -> HttpResponse:
@@ -76,8 +81,8 @@ def seat_page(request: HttpRequest, seat_id) -> HttpResponse:
     if seat is None:
         raise Http404("No such seat.")
     now = timezone.now()
-    card = next(c for c in seat_cards_view(seat_reports.seat_cards(now)) if c["card"].id == seat.pk)
-    usage = seat_reports.daily_usage(days=30, now=now, seat_id=seat.pk)
+    card = seat_cards_view(seat_reports.seat_cards(now, seat_ids=[seat.pk]))[0]
+    usage = history.daily_usage(days=30, now=now, seat_id=seat.pk)
     labels = [f"{d:%m-%d}" for d in usage.days]
     context = _context(
         request,
@@ -122,6 +127,7 @@ def account_page(request: HttpRequest, account_id: int) -> HttpResponse:
         headers=["time", "window", "utilization %"],
     )
     kinds = (eventlog.POLL_RESULT,)
+    today = timezone.localdate(now)
     context = _context(
         request,
         _site(),
@@ -134,6 +140,9 @@ def account_page(request: HttpRequest, account_id: int) -> HttpResponse:
             account_id, limit=50, kinds=(eventlog.CREDENTIAL_STATE, eventlog.WINDOW_RESET)
         ),
         edit_url=reverse("admin:accounts_claudeaccount_change", args=[account_id]),
+        # The page's seven days, as whole days of the team's zone (the counters' days).
+        top_seats=history.account_seats(account_id, first=today - timedelta(days=6), last=today),
+        can_see_seats=request.user.has_perm("limiter.view_seat"),
     )
     return render(request, "monitoring/account.html", context)
 
@@ -160,14 +169,6 @@ def _range(request: HttpRequest, default_days: int = 14) -> tuple[date, date]:
     return start, end
 
 
-def _bounds(start: date, end: date) -> tuple[datetime, datetime]:
-    zone = timezone.get_current_timezone()
-    return (
-        datetime.combine(start, datetime.min.time(), zone),
-        datetime.combine(end + timedelta(days=1), datetime.min.time(), zone),
-    )
-
-
 def trends(request: HttpRequest) -> HttpResponse:
     if not request.user.has_perm("limiter.view_usageevent"):
         raise PermissionDenied
@@ -179,8 +180,7 @@ def trends(request: HttpRequest) -> HttpResponse:
     seats = seat_reports.seat_choices()
     if seat_id and seat_id not in {pk for pk, _ in seats}:
         return JsonResponse({"error": "Unknown seat."}, status=400)
-    since, until = _bounds(start, end)
-    found = seat_reports.trends(since=since, until=until, seat_id=seat_id)
+    found = history.trends(first=start, last=end, now=timezone.now(), seat_id=seat_id)
     hours = [f"{h:02d}" for h in range(24)]
     mix = found.model_mix
     context = _context(
@@ -198,7 +198,7 @@ def trends(request: HttpRequest) -> HttpResponse:
         mix_chart=charts.stacked_bars(
             list(mix), {"turns": list(mix.values())}, caption="Turns per model", unit="turns"
         ),
-        per_seat=seat_reports.trends_per_seat(since=since, until=until),
+        per_seat=found.per_seat,
     )
     return render(request, "monitoring/trends.html", context)
 
@@ -216,7 +216,7 @@ def trends_csv(request: HttpRequest) -> HttpResponse:
     writer.writerow(
         [f"day ({team_zone_name()})", "seat", "model", "turns", "credits", "input tokens", "output tokens"]
     )
-    for row in seat_reports.usage_per_seat_day(start=start, end=end):
+    for row in history.usage_per_seat_day(start=start, end=end):
         writer.writerow(
             [row.day, row.seat, row.family, row.turns, row.credits, row.input_tokens, row.output_tokens]
         )
@@ -235,7 +235,7 @@ def limit_hits(request: HttpRequest) -> HttpResponse:
         return JsonResponse({"error": "`days` is a whole number of days (1-90)."}, status=400)
     now = timezone.now()
     since = now - timedelta(days=days)
-    blocks = seat_reports.block_episodes(since=since)
+    blocks = seat_reports.block_episodes(since=since, now=now)
     full = account_reports.full_windows(since=since)
     span = (since.timestamp(), now.timestamp())
     seat_lanes: dict[str, list] = {}

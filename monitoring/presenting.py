@@ -55,7 +55,9 @@ def seat_cards_view(cards) -> list[dict]:
             for bar in card.bars
         ]
         spark = charts.sparkline(card.hourly, label=f"{card.name}: turns per hour today")
-        shaped.append({"card": card, "bars": bars, "spark": spark})
+        # "opus=2;sonnet=1": what dashboard.js adds a live turn to before rewriting the text beside it.
+        today_counts = ";".join(f"{family}={count}" for family, count in card.today.items())
+        shaped.append({"card": card, "bars": bars, "spark": spark, "today_counts": today_counts})
     return shaped
 
 

@@ -19,12 +19,19 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from config import attempts
+from limiter import reports as seat_reports
 from limiter import selectors as limiter_selectors
 from limiter import services as limiter_services
 from limiter.api.views import client_ip
 from limiter.hook_client import install_command, server_url
 
+from . import pages
+from . import selectors as monitoring_selectors
+from .presenting import seat_cards_view
+
 log = logging.getLogger(__name__)
+
+OWN_FEED_LOOKBACK = 200  # newest feed messages searched for the user's own on "My seat"
 
 
 def oidc_provider_id() -> str | None:
@@ -161,13 +168,20 @@ def my_seat(request: HttpRequest) -> HttpResponse:
             raise PermissionDenied("That seat is not linked to your email address.")
         code = limiter_services.install_code_issue(seat=seat, by=request.user.get_username())
         issued = {"seat": seat, "code": code, "command": install_command(server_url(request), code)}
-    overviews = limiter_selectors.seats_overview(seats, now=timezone.now())
     context = {
         **admin.site.each_context(request),
         "title": "My seat",
-        "rows": [overviews[seat.pk] for seat in seats],
+        "rows": seats,
         "issued": issued,
         "can_issue": request.user.has_perm("monitoring.issue_own_install_code"),
     }
+    if seats:
+        # The same cards as the dashboard's, kept live by the "My seat" socket, which carries only these
+        # seats' messages (consumers.OwnSeatConsumer); the initial list is theirs among the newest messages.
+        ids = {str(seat.pk) for seat in seats}
+        messages, cursor = monitoring_selectors.recent_feed(limit=OWN_FEED_LOOKBACK)
+        own = [m for m in messages if m.get("seatId") in ids][: pages.FEED_ROWS]
+        cards = seat_reports.seat_cards(timezone.now(), seat_ids=[seat.pk for seat in seats])
+        context |= {"seats": seat_cards_view(cards), "feed": pages.feed_rows(own), "cursor": str(cursor)}
     # admin_view marks the page no-store: the code is kept only as a digest, so this response is its one copy.
     return render(request, "monitoring/my_seat.html", context)

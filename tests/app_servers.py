@@ -12,31 +12,37 @@ from pathlib import Path
 from django.conf import settings
 
 from accounts.tests.celery_procs import database_url
+from tests.topology.processes import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 class AppServer:
-    def __init__(self, kind: str, log_dir: Path, **env: str) -> None:
+    """One web process on the test database; every process of a run shares the secret key, so one login
+    (a session cookie) works on all of them."""
+
+    def __init__(self, kind: str, log_dir: Path, *, name: str = "", **env: str) -> None:
         assert kind in ("gunicorn", "daphne")
         self.kind = kind
-        self.port = _free_port()
-        self.log_path = log_dir / f"{kind}.log"
+        self.port = free_port()
+        self.log_path = log_dir / f"{name or kind}.log"
         self.env = dict(
             os.environ,
             DJANGO_SETTINGS_MODULE="config.test_settings",
             DATABASE_URL=database_url(),
+            SECRET_KEY=settings.SECRET_KEY,
             FERNET_KEYS=",".join(settings.FERNET_KEYS),
             CONN_MAX_AGE="0",
             **env,
         )
         self.proc: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
     def _command(self) -> list[str]:
         if self.kind == "gunicorn":

@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from config.crypto import digest
-from limiter import services
+from limiter import counters, services
 from limiter.models import InstallCode, Rule, Seat, UsageEvent
 
 pytestmark = pytest.mark.django_db
@@ -37,10 +37,11 @@ def changelist_action(client, action: str, *seats: Seat):
 
 def test_seat_list_shows_status_usage_today_and_credit_balance(admin_client, alice):
     now = timezone.now()
-    UsageEvent.objects.bulk_create(
-        UsageEvent(seat=alice, family="opus", credit_cost=10, occurred_at=now, received_at=now)
-        for _ in range(2)
-    )
+    for _ in range(2):
+        turn = UsageEvent.objects.create(
+            seat=alice, family="opus", credit_cost=10, occurred_at=now, received_at=now
+        )
+        counters.add_turn(turn, alice.team)  # what /count does in the same transaction
     page = admin_client.get(reverse("admin:limiter_seat_changelist")).content.decode()
     assert "Alice" in page
     assert "opus 2" in page
@@ -101,6 +102,8 @@ def test_invalid_rule_in_the_seat_form_shows_a_readable_error_and_saves_nothing(
         "rules-0-model": "opus",
         "rules-0-window": "",
         "rules-0-value": "-7",
+        "account_periods-TOTAL_FORMS": "0",
+        "account_periods-INITIAL_FORMS": "0",
         "devices-TOTAL_FORMS": "0",
         "devices-INITIAL_FORMS": "0",
         "tokens-TOTAL_FORMS": "0",

@@ -12,18 +12,14 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.topology.processes import free_port
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def _embedded_env(var_dir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY")}
     return env | {"DJANGO_SETTINGS_MODULE": "config.settings", "GOVERNOR_VAR_DIR": str(var_dir)}
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def test_the_bare_address_and_view_site_lead_to_the_admin(client):
@@ -54,7 +50,7 @@ def test_a_busy_port_is_reported_before_anything_claims_to_be_running(tmp_path):
 
 
 def test_make_run_on_a_chosen_port_prints_a_login_that_works(tmp_path):
-    port = _free_port()
+    port = free_port()
     log = tmp_path / "run.log"
     with open(log, "w") as out:
         run = subprocess.Popen(

@@ -5,7 +5,6 @@ Transports talk to the outside only; they never touch the database. Each kind va
 and names which config keys are secrets (masked everywhere they are shown).
 """
 
-import email.utils
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -181,23 +180,6 @@ def require_str(config: dict, key: str, label: str, *, max_length: int = 2000) -
     if len(value) > max_length:
         raise ConfigError(f"{label} is longer than {max_length} characters.")
     return value
-
-
-def retry_after_header(value: str | None, now: datetime | None = None) -> float | None:
-    """`Retry-After` as seconds or an HTTP-date; garbage or a past date means unknown."""
-    if not value:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        seconds = (when - (now or datetime.now(UTC))).total_seconds()
-    return seconds if seconds > 0 else None
 
 
 def json_body(raw: bytes) -> dict:

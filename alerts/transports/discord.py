@@ -4,6 +4,8 @@ import json
 import re
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
+from config.retry_after import seconds_until_retry
+
 from . import http
 from .base import ConfigError, Message, Outcome, Sent, Transport, TransportError, require_str, truncate
 
@@ -117,7 +119,7 @@ def classify(response: http.Response) -> TransportError:
         )
     if status == 429:
         hints = [
-            http.retry_after_header(response.headers.get("retry-after")),
+            seconds_until_retry(response.headers.get("retry-after")),
             _float(body.get("retry_after")),
             _float(response.headers.get("x-ratelimit-reset-after")),
         ]

@@ -17,7 +17,9 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 import httpx
 from django.conf import settings
 
-from .base import ConfigError, Outcome, TransportError, json_body, retry_after_header
+from config.retry_after import seconds_until_retry
+
+from .base import ConfigError, Outcome, TransportError, json_body
 
 CONNECT_TIMEOUT = 5.0
 TOTAL_TIMEOUT = 15.0
@@ -192,7 +194,7 @@ def generic_outcome(response: Response) -> TransportError | None:
             Outcome.RATE_LIMITED,
             f"rate limited (HTTP 429) {detail}".strip(),
             status=status,
-            retry_after=retry_after_header(response.headers.get("retry-after")),
+            retry_after=seconds_until_retry(response.headers.get("retry-after")),
         )
     if status >= 500 or status == 408:
         return TransportError(Outcome.TRANSIENT, f"HTTP {status} {detail}".strip(), status=status)

@@ -7,6 +7,8 @@ from urllib.parse import quote
 
 from django.conf import settings
 
+from config.retry_after import seconds_until_retry
+
 from . import http
 from .base import ConfigError, Message, Outcome, Sent, Transport, TransportError
 
@@ -91,7 +93,7 @@ def classify(response: http.Response, body: dict) -> TransportError:
         return TransportError(Outcome.PERMANENT, f"Matrix: {reason} ({status} {code}: {text})", status=status)
     if status == 429:
         # Retry-After is the spec's signal since v1.10; retry_after_ms is the deprecated body field.
-        wait = http.retry_after_header(response.headers.get("retry-after"))
+        wait = seconds_until_retry(response.headers.get("retry-after"))
         if wait is None and isinstance(body.get("retry_after_ms"), int | float):
             wait = body["retry_after_ms"] / 1000
         return TransportError(

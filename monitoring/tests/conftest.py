@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.utils import timezone
 
-from limiter import services
+from limiter import counters, services
 from limiter.models import CreditHold, Device, HookToken, Rule, SessionEvent, UsageEvent
 from monitoring import roles
 
@@ -65,7 +65,10 @@ def world(people) -> World:
     token, _ = services.register(code=services.install_code_issue(seat=seat, by="root"), ip="127.0.0.1")
     device = Device.objects.create(seat=seat, hostname="uma-mbp", last_seen_at=now)
     HookToken.objects.filter(seat=seat).update(device=device)
-    UsageEvent.objects.create(seat=seat, family="opus", credit_cost=10, occurred_at=now, received_at=now)
+    turn = UsageEvent.objects.create(
+        seat=seat, family="opus", credit_cost=10, occurred_at=now, received_at=now
+    )
+    counters.add_turn(turn, seat.team)  # what /count does in the same transaction
     SessionEvent.objects.create(seat=seat, kind=SessionEvent.PROMPT, session_id="s1", created_at=now)
     CreditHold.objects.create(
         seat=seat, session_id="s1", family="opus", cost=10, created_at=now, expires_at=now

@@ -46,7 +46,25 @@ def every_row(world):
         account=account, limit_type="five_hour", kind=WindowReset.Kind.choices[0][0], detected_at=now
     )
     AccountSettings.load()
+    _alert_rows(account, now)
     return world
+
+
+def _alert_rows(account, now) -> None:
+    """A channel, a subscription, a silence, the runtime settings and a delivery of each kind (alerts)."""
+    from alerts.models import AlertSettings, Channel, Delivery, Silence
+    from alerts.services import subscription_create
+    from monitoring import eventlog
+
+    channel = Channel(kind="email", name="ops-mail")
+    channel.set_config({"to": "ops@example.test"})
+    channel.save()
+    subscription = subscription_create(name="team", channels=[channel], account=account)
+    Silence.objects.create(subscription=subscription, until=now + timedelta(hours=1), reason="maintenance")
+    AlertSettings.objects.create(pk=1, default_thresholds=[75, 90, 95])
+    event = eventlog.record(eventlog.ALERT_FIRED, account_id=account.pk, data={"alerts": []})
+    Delivery.objects.create(event=event, channel=channel, alerts=[{"title": "t", "message": "m"}])
+    Delivery.objects.create(channel=channel, is_test=True, alerts=[])
 
 
 def _model_admin_of(pattern: URLPattern):

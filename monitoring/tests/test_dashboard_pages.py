@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import ClaudeAccount, UsageSnapshot, WindowReading
-from limiter import services
+from limiter import counters, services
 from limiter.models import SessionEvent, Team, UsageEvent
 from monitoring import eventlog, roles
 
@@ -26,7 +26,7 @@ def team_world(people):
     services.rule_add(owner=ada, type="per_model", model="opus", window="daily", value=5)
     services.rule_add(owner=ada, type="credits", window="weekly", value=100)
     for minutes in (5, 15, 25):
-        UsageEvent.objects.create(
+        turn = UsageEvent.objects.create(
             seat=ada,
             family="opus",
             credit_cost=10,
@@ -35,6 +35,7 @@ def team_world(people):
             input_tokens=100,
             output_tokens=50,
         )
+        counters.add_turn(turn, Team.objects.get())  # what /count does in the same transaction
     SessionEvent.objects.create(seat=bob, kind=SessionEvent.PROMPT, session_id="s", created_at=now)
     SessionEvent.objects.create(
         seat=bob, kind=SessionEvent.BLOCKED, session_id="s", created_at=now, reason="Bob is paused"

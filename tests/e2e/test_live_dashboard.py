@@ -23,9 +23,8 @@ from accounts.services import account_poll
 from accounts.tests.conftest import fake  # noqa: F401 - the loopback Claude API fixture
 from accounts.tests.helpers import cookie_account
 from limiter import services
+from tests.app_servers import AppServer
 from tests.fakes.claude_api import legacy_usage
-
-from .web_processes import Daphne
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -36,13 +35,18 @@ ARTIFACTS = Path(os.environ.get("TEST_ARTIFACTS_DIR", settings.BASE_DIR / "var" 
 
 @pytest.fixture
 def webs(tmp_path):
-    started = [Daphne(tmp_path, "web-a").start(), Daphne(tmp_path, "web-b").start()]
+    started = [
+        AppServer(
+            "daphne", tmp_path, name=name, GOVERNOR_VAR_DIR=str(tmp_path), ALLOWED_HOSTS="127.0.0.1"
+        ).start()
+        for name in ("web-a", "web-b")
+    ]
     yield started
     for web in started:
         web.stop()
 
 
-def _count(web: Daphne, token: str, session: str) -> dict:
+def _count(web: AppServer, token: str, session: str) -> dict:
     body = {
         "model": "claude-opus-4-5",
         "timestamp": timezone.now().isoformat(),
@@ -108,6 +112,8 @@ def test_counts_polls_and_kills_reach_the_dashboard_without_a_reload(browser, fa
         _wait_for_changes(page, "seatChanges", i + 1)
         latencies.append(page.evaluate(f"window.seatChanges[{i}].at") / 1000 - sent)
     assert page.locator(bar).inner_text() == str(COUNTS)
+    today = f'.card.seat[data-seat="{alice.pk}"] [data-role="today"]'
+    assert page.locator(today).inner_text() == f"opus {COUNTS}"  # was "no turns" when the page loaded
     assert page.locator("#feed li", has_text="turn counted").count() >= COUNTS
 
     gauge = f'.card.account[data-account="{account.pk}"] .gauge[data-limit-type="session"] [data-role="pct"]'

@@ -6,7 +6,6 @@
 import json
 import os
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -14,6 +13,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import requests
+
+from tests.topology.processes import free_port
 
 PEERS = Path(__file__).resolve().parent
 CLIENT_ID = "governor-test"
@@ -30,12 +31,6 @@ def ensure_installed() -> None:
     subprocess.run(
         [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=PEERS, check=True, timeout=300
     )
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class OidcProvider:

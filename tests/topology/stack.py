@@ -83,7 +83,7 @@ class Topology:
                 f"web{index}", "-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{port}",
                 "--workers", "1", "--worker-class", "gthread", "--threads", "4", "--access-logfile", "-",
             )  # fmt: skip
-        self._python("ws", "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.ws_port),
+        self._python("ws", "-m", "daphne", "--no-server-name", "-b", "127.0.0.1", "-p", str(self.ws_port),
                      "config.asgi:application")  # fmt: skip
         for index in (1, 2):
             self._python(

@@ -7,8 +7,14 @@ import socket
 import subprocess
 
 import pytest
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.test import Client
 
 from limiter import services
+from monitoring import roles
+
+from . import websocket
 
 pytestmark = [pytest.mark.xdist_group("topology"), pytest.mark.django_db(transaction=True)]
 
@@ -97,3 +103,43 @@ def test_a_client_bypassing_the_proxy_cannot_claim_an_address(topology):
         statuses.append(connection.getresponse().status)
         connection.close()
     assert statuses == [404] * 10 + [429]
+
+
+def _feed(topology, session: str | None):
+    cookie = {"Cookie": f"{settings.SESSION_COOKIE_NAME}={session}"} if session else {}
+    origin = {"Origin": f"https://127.0.0.1:{topology.https_port}"}
+    return websocket.connect(
+        "127.0.0.1", topology.https_port, "/ws/admin/feed/", topology.ssl_context(), origin | cookie
+    )
+
+
+def test_the_live_feed_upgrades_through_the_front_door_and_carries_a_count_from_the_web_servers(topology):
+    admin = get_user_model().objects.create_user("root", email="root@example.test")
+    roles.role_apply(user=admin, role=roles.ADMIN)
+    browser = Client()
+    browser.force_login(admin)
+    bearer = topology.register(services.seat_create(slug="carol", name="Carol", team=services.team_current()))
+
+    feed = _feed(topology, browser.cookies[settings.SESSION_COOKIE_NAME].value)
+    try:
+        assert feed.accepted, (feed.status, feed.headers)
+        # Caddy skips its `-Server` on a 101 and names itself; the app server behind it stays unnamed.
+        assert feed.headers.get("server", "Caddy") == "Caddy"
+        assert feed.receive_json()["type"] == "connected"
+        # A count through Caddy to gunicorn reaches the browser's socket on daphne via the channel layer.
+        status, _, body = topology.request("POST", "/api/v1/count", {"model": "opus"}, headers=bearer)
+        assert status == 200, body
+        message = feed.receive_json()
+        assert (message["kind"], message["userName"], message["model"]) == ("hook.counted", "Carol", "opus")
+    finally:
+        feed.close()
+
+
+def test_the_live_feed_through_the_front_door_refuses_a_visitor_without_a_session(topology):
+    feed = _feed(topology, None)
+    try:
+        assert feed.status == 101  # accepted, then closed with a code the page can tell from network trouble
+        with pytest.raises(ConnectionError, match="4403"):
+            feed.receive_json()
+    finally:
+        feed.close()

@@ -15,6 +15,7 @@
   var MAX_ROWS = 300;
   var clock = new Intl.DateTimeFormat([], {timeZone: zone, hour: "2-digit", minute: "2-digit", second: "2-digit",
     hour12: false});
+  var hourOfDay = new Intl.DateTimeFormat("en-GB", {timeZone: zone, hour: "2-digit", hourCycle: "h23"});
 
   function parseCursor(text) {
     var ids = {e: 0, s: 0, u: 0};
@@ -81,6 +82,7 @@
       });
       var last = card.querySelector('[data-role="last-seen"]');
       if (last) { last.textContent = "just now"; }
+      addToToday(card, m);
     } else if ((m.type === "user_status_change" || m.type === "user_killed") && (card = seatCard(m.userId))) {
       var badge = card.querySelector('[data-role="status"]');
       badge.textContent = m.newStatus;
@@ -101,6 +103,32 @@
       card.querySelector('[data-role="dot"]').className = "dot state-" + m.data.after;
       card.querySelector('[data-role="state"]').textContent = m.data.after;
     }
+  }
+
+  // Today's turns per family and the hourly sparkline, as monitoring/charts.py:sparkline draws it.
+  function addToToday(card, m) {
+    var today = card.querySelector('[data-role="today"]');
+    if (today) {
+      var counts = {}, order = [];
+      (today.dataset.counts || "").split(";").forEach(function (pair) {
+        var parts = pair.split("=");
+        if (parts.length === 2) { counts[parts[0]] = parseInt(parts[1], 10) || 0; order.push(parts[0]); }
+      });
+      if (!counts.hasOwnProperty(m.model)) { counts[m.model] = 0; order.push(m.model); }
+      counts[m.model] += 1;
+      today.dataset.counts = order.map(function (f) { return f + "=" + counts[f]; }).join(";");
+      today.textContent = order.map(function (f) { return f + " " + counts[f]; }).join(", ");
+    }
+    var spark = card.querySelector('[data-role="spark"]');
+    var line = spark && spark.querySelector("polyline");
+    if (!line) { return; }
+    var hourly = spark.dataset.hourly.split(",").map(Number);
+    hourly[parseInt(hourOfDay.format(new Date(m.timestamp)), 10) % 24] += 1;
+    spark.dataset.hourly = hourly.join(",");
+    var top = Math.max.apply(null, hourly) || 1, step = 120 / (hourly.length - 1);
+    line.setAttribute("points", hourly.map(function (v, i) {
+      return (i * step).toFixed(1) + "," + (24 - 1 - (v / top) * (24 - 2)).toFixed(1);
+    }).join(" "));
   }
 
   function describe(m) {

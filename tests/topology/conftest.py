@@ -1,7 +1,9 @@
-"""The `topology` fixture: the production process layout, started once per test session (see tests/README.md).
+"""The `topology` fixture: the production process layout, for the tests in this package (see tests/README.md).
 
-Registered for the whole suite by the root conftest.py. A test that uses it also takes `transactional_db`, so
-what it writes is committed and visible to the servers and workers.
+Package-scoped, not session-scoped: its beat polls Claude accounts every second in the test database, so
+while it runs it takes leases on, and polls, the accounts other tests create. It stops when the last test
+here is done. A test that uses it also takes `transactional_db`, so what it writes is committed and visible
+to the servers and workers.
 """
 
 import shutil
@@ -11,7 +13,7 @@ import pytest
 from .stack import CADDY, Topology
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def topology(django_db_setup, django_db_blocker, redis_url, tmp_path_factory):
     """Caddy (deploy/Caddyfile, `tls internal`) → two gunicorn + daphne; two Celery workers and one beat."""
     if not shutil.which(CADDY):
