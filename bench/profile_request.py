@@ -38,7 +38,7 @@ LAYERS = [  # first match wins: a function is charged to the innermost layer it 
 ]
 
 
-def seed(turns: int) -> str:
+def seed(turns: int, unlimited: bool = False) -> str:
     from django.core.management import call_command
     from django.utils import timezone
 
@@ -48,10 +48,12 @@ def seed(turns: int) -> str:
     call_command("migrate", verbosity=0)
     now, weights = timezone.now(), {"opus": 10, "sonnet": 3, "haiku": 1}
     seat = services.seat_create(slug=f"profile-{random.randrange(10**9)}", name="Profile")
-    services.rule_add(owner=seat, type="per_model", model="opus", window="daily", value=100000)
-    services.rule_add(owner=seat, type="per_model", model="sonnet", window="sliding_24h", value=100000)
-    services.rule_add(owner=seat, type="per_model", model="", window="weekly", value=500000)
-    services.rule_add(owner=seat, type="credits", window="monthly", value=10**9)
+    # Unlimited rules reserve nothing: no seat lock, no hold written or read (the cost of holds, issue 9).
+    cap = (lambda value: -1) if unlimited else (lambda value: value)
+    services.rule_add(owner=seat, type="per_model", model="opus", window="daily", value=cap(100000))
+    services.rule_add(owner=seat, type="per_model", model="sonnet", window="sliding_24h", value=cap(100000))
+    services.rule_add(owner=seat, type="per_model", model="", window="weekly", value=cap(500000))
+    services.rule_add(owner=seat, type="credits", window="monthly", value=cap(10**9))
     UsageEvent.objects.bulk_create(
         UsageEvent(seat=seat, family=f, credit_cost=weights[f], occurred_at=at, received_at=at)
         for f, at in (
@@ -91,17 +93,17 @@ def main() -> None:
     parser.add_argument("-n", type=int, default=2000)
     parser.add_argument("--turns", type=int, default=200)
     parser.add_argument(
+        "--unlimited", action="store_true", help="the same rules with no limit: no holds, to price them"
+    )
+    parser.add_argument(
         "--ab", type=int, metavar="ROUNDS", default=0,
         help="instead of profiling: alternate ROUNDS x n requests reading the usage rows (as before the "
         "counters) and the counters, and print CPU per request of this process and its database backend",
     )  # fmt: skip
     args = parser.parse_args()
-    import django
+    from config.wsgi import application as app  # as deployed: the hook API through its own middleware stack
 
-    django.setup()
-    from django.core.wsgi import get_wsgi_application
-
-    app, token = get_wsgi_application(), seed(args.turns)
+    token = seed(args.turns, args.unlimited)
 
     def call(n: int) -> None:
         status = []
@@ -117,6 +119,7 @@ def main() -> None:
     for n in range(args.n):
         call(n)
     wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+    statements = count_statements(call, 20)
     profiler = cProfile.Profile(time.process_time)  # CPU, not waiting for the database
     profiler.enable()
     for n in range(args.n):
@@ -130,12 +133,24 @@ def main() -> None:
     total = sum(own.values())
     print(f"POST /api/v1/{args.endpoint}, {os.environ.get('DATABASE_URL', 'SQLite')}, {args.n} requests")
     print(f"unprofiled: {wall / args.n * 1000:.2f} ms wall, {cpu / args.n * 1000:.2f} ms CPU per request")
+    print(f"SQL statements per request: {statements:.1f}, plus BEGIN and COMMIT for each transaction")
     print("profiled, own CPU time per request by layer (profiling inflates Python-heavy layers):")
     for layer, seconds in sorted(own.items(), key=lambda item: -item[1]):
         print(f"  {layer:<30} {seconds / args.n * 1000:6.3f} ms  {seconds / total:5.1%}")
     out = io.StringIO()
     pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(45)
     print(out.getvalue()[-9000:])
+
+
+def count_statements(call, n: int) -> float:
+    """Statements the request sends through Django's cursors (psycopg sends BEGIN and COMMIT itself)."""
+    from django.db import connection
+
+    sent = []
+    with connection.execute_wrapper(lambda execute, sql, *rest: sent.append(sql) or execute(sql, *rest)):
+        for i in range(n):
+            call(4 * 10**6 + i)
+    return len(sent) / n
 
 
 def compare(call, args) -> None:

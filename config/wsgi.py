@@ -1,7 +1,10 @@
 import os
 
-from django.core.wsgi import get_wsgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+django.setup(set_prefix=False)  # what get_wsgi_application() does before building its one handler
 
-application = get_wsgi_application()
+from config.api_stack import SplitWSGI  # noqa: E402 - needs the app registry ready
+
+application = SplitWSGI()

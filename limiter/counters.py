@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from django.db import connection, transaction
 from django.db.models import Q, Sum
 
-from .models import Team, UsageCounter, UsageEvent
+from .models import CreditHold, Team, UsageCounter, UsageEvent
 from .windows import DAILY, MONTHLY, SLIDING_24H, SLIDING_SPAN, WEEKLY, local_instant
 
 CALENDAR = (DAILY, WEEKLY, MONTHLY)
@@ -93,19 +93,24 @@ def add_turn(event: UsageEvent, team: Team) -> None:
 # --- read ------------------------------------------------------------------------------------------
 
 
-def windows_usage(
-    seat_pk, team: Team, now: datetime, windows
-) -> tuple[dict[str, dict[str, int]], dict[str, int]]:
-    """Turns per window and family and credits per window, from the counters and the last day's rows.
+Held = dict[str, tuple[int, int]]
 
-    One statement: the counters of the days the calendar windows cover, plus (only when the sliding window
-    is asked for) the last 24 hours' rows aggregated per family.
+
+def windows_usage(
+    seat_pk, team: Team, now: datetime, windows, *, holds: bool = False, exclude_session: str | None = None
+) -> tuple[dict[str, dict[str, int]], dict[str, int], Held]:
+    """Turns per window and family, credits per window, and (with `holds`) the open holds per family as
+    (turns, credits), leaving out `exclude_session`'s own.
+
+    One statement, so one snapshot: the counters of the days the calendar windows cover, the last 24 hours'
+    rows aggregated per family (only when the sliding window is asked for), and the open holds. A /count
+    that commits meanwhile (it adds its turn and drops its hold in one transaction) is seen whole or not.
     """
     windows = list(windows)
     calendar = [w for w in windows if w in CALENDAR]
-    sliding = SLIDING_24H in windows
     counts: dict[str, dict[str, int]] = {w: {} for w in windows}
     credits = dict.fromkeys(windows, 0)
+    held: Held = {}
     firsts = first_days(now, team.tz)
     seat_id = UsageEvent._meta.get_field("seat").target_field.get_db_prep_value(seat_pk, connection)
     sql, params = [], []
@@ -113,17 +118,25 @@ def windows_usage(
         floor = min(firsts[w] for w in calendar)
         sql.append(_counter_select())
         params += [seat_id, UsageCounter._meta.get_field("day").get_db_prep_value(floor, connection)]
-    if sliding:
+    if SLIDING_24H in windows:
         sql.append(_sliding_select())
         occurred = UsageEvent._meta.get_field("occurred_at")
         params += [seat_id, occurred.get_db_prep_value(now - SLIDING_SPAN, connection)]
+    if holds:
+        sql.append(_holds_select(exclude_session is not None))
+        expiry = CreditHold._meta.get_field("expires_at")
+        params += [seat_id, expiry.get_db_prep_value(now, connection)]
+        params += [exclude_session] if exclude_session is not None else []
     if not sql:
-        return counts, credits
+        return counts, credits, held
     with connection.cursor() as cursor:
         cursor.execute(" UNION ALL ".join(sql), params)
         rows = cursor.fetchall()
-    for day, family, turns, cost in rows:
-        if day is None:
+    for source, day, family, turns, cost in rows:
+        if source == HOLDS:
+            held[family] = (int(turns), int(cost or 0))
+            continue
+        if source == SLIDING:
             targets = [SLIDING_24H]
         else:
             day = date.fromisoformat(day) if isinstance(day, str) else day
@@ -131,14 +144,18 @@ def windows_usage(
         for window in targets:
             counts[window][family] = counts[window].get(family, 0) + int(turns)
             credits[window] += int(cost or 0)
-    return counts, credits
+    return counts, credits, held
+
+
+# Which branch of windows_usage's statement a row comes from.
+COUNTERS, SLIDING, HOLDS = 1, 2, 3
 
 
 @cache
 def _counter_select() -> str:
     quote = connection.ops.quote_name
     return (
-        f"SELECT {quote('day')}, {quote('family')}, {quote('turns')}, {quote('credits')} "  # noqa: S608
+        f"SELECT {COUNTERS}, {quote('day')}, {quote('family')}, {quote('turns')}, {quote('credits')} "  # noqa: S608
         f"FROM {quote(UsageCounter._meta.db_table)} WHERE {quote('seat_id')} = %s AND {quote('day')} >= %s"
     )
 
@@ -146,11 +163,23 @@ def _counter_select() -> str:
 @cache
 def _sliding_select() -> str:
     quote = connection.ops.quote_name
-    # CAST keeps the UNION's first column a date on PostgreSQL, where a bare NULL would be text.
+    # CAST keeps the UNION's second column a date on PostgreSQL, where a bare NULL would be text.
     return (
-        f"SELECT CAST(NULL AS DATE), {quote('family')}, COUNT(*), SUM({quote('credit_cost')}) "  # noqa: S608
-        f"FROM {quote(UsageEvent._meta.db_table)} WHERE {quote('seat_id')} = %s "
+        f"SELECT {SLIDING}, CAST(NULL AS DATE), {quote('family')}, COUNT(*), "  # noqa: S608
+        f"SUM({quote('credit_cost')}) FROM {quote(UsageEvent._meta.db_table)} WHERE {quote('seat_id')} = %s "
         f"AND {quote('occurred_at')} >= %s GROUP BY {quote('family')}"
+    )
+
+
+@cache
+def _holds_select(excluding: bool) -> str:
+    quote = connection.ops.quote_name
+    table = quote(CreditHold._meta.db_table)
+    return (
+        f"SELECT {HOLDS}, CAST(NULL AS DATE), {quote('family')}, COUNT(*), SUM({quote('cost')}) "  # noqa: S608
+        f"FROM {table} WHERE {quote('seat_id')} = %s AND {quote('expires_at')} > %s "
+        + (f"AND {quote('session_id')} <> %s " if excluding else "")
+        + f"GROUP BY {quote('family')}"
     )
 
 

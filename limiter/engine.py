@@ -5,13 +5,17 @@ Also runs in the hook client (Python 3.9+, standard library only): limiter/hook_
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 from . import messages
 from .windows import SLIDING_24H, SLIDING_SPAN, in_daily_range, next_local_time, window_bounds
+
+# Annotations only, for mypy: importing `typing` or `collections.abc` at run time would cost the hook
+# client's offline start-up several milliseconds (mypy honours any constant of this name).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
 
 ACTIVE, PAUSED, KILLED = "active", "paused", "killed"
 STATUSES = (ACTIVE, PAUSED, KILLED)
@@ -20,63 +24,155 @@ RULE_TYPES = (PER_MODEL, CREDITS, TIME_OF_DAY)
 # Rules that cap how many turns (or credits) a window may hold; each admitted prompt reserves against them.
 COUNT_BASED = (PER_MODEL, CREDITS)
 UNLIMITED = -1
+# The cause of a refusal under a team's `deny` policy for model names it does not recognise.
+UNKNOWN_MODEL = "unknown_model"
+
+_set = object.__setattr__
 
 
-@dataclass(frozen=True)
-class RuleSpec:
+class _Value:
+    """What `@dataclass(frozen=True)` gave these types (equality, hashing, repr, no assignment) without
+    importing `dataclasses`: it imports `inspect` (and with it `ast`, `dis`, `enum`) and compiles each
+    class's methods at import, which was half of the hook client's start-up when it decides offline."""
+
+    __slots__: tuple[str, ...] = ()
+
+    def _values(self) -> tuple:
+        return tuple(getattr(self, name) for name in self.__slots__)
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__)
+        return f"{type(self).__name__}({fields})"
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable")
+
+
+class RuleSpec(_Value):
+    __slots__ = ("id", "model", "schedule_end", "schedule_start", "schedule_tz", "type", "value", "window")
     id: str
     type: str
-    model: str | None = None
-    window: str | None = None
-    value: int | None = None
-    schedule_start: time | None = None
-    schedule_end: time | None = None
-    schedule_tz: str | None = None
+    model: str | None
+    window: str | None
+    value: int | None
+    schedule_start: time | None
+    schedule_end: time | None
+    schedule_tz: str | None
+
+    def __init__(
+        self,
+        id: str,
+        type: str,
+        model: str | None = None,
+        window: str | None = None,
+        value: int | None = None,
+        schedule_start: time | None = None,
+        schedule_end: time | None = None,
+        schedule_tz: str | None = None,
+    ) -> None:
+        _set(self, "id", id)
+        _set(self, "type", type)
+        _set(self, "model", model)
+        _set(self, "window", window)
+        _set(self, "value", value)
+        _set(self, "schedule_start", schedule_start)
+        _set(self, "schedule_end", schedule_end)
+        _set(self, "schedule_tz", schedule_tz)
 
     def applies_to(self, family: str) -> bool:
         return self.model is None or self.model == family
 
 
-@dataclass(frozen=True)
-class CountedTurn:
+class CountedTurn(_Value):
+    __slots__ = ("cost", "family", "occurred_at")
     occurred_at: datetime
     family: str
     cost: int
 
+    def __init__(self, occurred_at: datetime, family: str, cost: int) -> None:
+        _set(self, "occurred_at", occurred_at)
+        _set(self, "family", family)
+        _set(self, "cost", cost)
 
-@dataclass(frozen=True)
-class Usage:
+
+class Usage(_Value):
     """What a seat has used: counts and credits per window, and its turns of the last 24 hours.
 
     `held` is the turns per family that other sessions were admitted for and have not counted yet, and
     `held_credits` their price: a turn in flight is happening now, so it weighs on every window.
     """
 
+    __slots__ = ("counts", "credits", "held", "held_credits", "recent")
     counts: Mapping[str, Mapping[str, int]]
     credits: Mapping[str, int]
-    recent: Sequence[CountedTurn] = ()
-    held_credits: int = 0
-    held: Mapping[str, int] = field(default_factory=dict)
+    recent: Sequence[CountedTurn]
+    held_credits: int
+    held: Mapping[str, int]
+
+    def __init__(
+        self,
+        counts: Mapping[str, Mapping[str, int]],
+        credits: Mapping[str, int],
+        recent: Sequence[CountedTurn] = (),
+        held_credits: int = 0,
+        held: Mapping[str, int] | None = None,
+    ) -> None:
+        _set(self, "counts", counts)
+        _set(self, "credits", credits)
+        _set(self, "recent", recent)
+        _set(self, "held_credits", held_credits)
+        _set(self, "held", {} if held is None else held)
 
     def count(self, window: str, family: str) -> int:
         return self.counts.get(window, {}).get(family, 0) + self.held.get(family, 0)
 
 
-@dataclass(frozen=True)
-class Decision:
+class Decision(_Value):
+    __slots__ = ("allowed", "cause", "reason", "resets_at", "rule_id")
     allowed: bool
-    reason: str | None = None
-    resets_at: datetime | None = None
-    cause: str | None = None
-    rule_id: str | None = None
+    reason: str | None
+    resets_at: datetime | None
+    cause: str | None
+    rule_id: str | None
+
+    def __init__(
+        self,
+        allowed: bool,
+        reason: str | None = None,
+        resets_at: datetime | None = None,
+        cause: str | None = None,
+        rule_id: str | None = None,
+    ) -> None:
+        _set(self, "allowed", allowed)
+        _set(self, "reason", reason)
+        _set(self, "resets_at", resets_at)
+        _set(self, "cause", cause)
+        _set(self, "rule_id", rule_id)
 
 
-@dataclass(frozen=True)
-class CreditPosition:
+class CreditPosition(_Value):
+    __slots__ = ("balance", "budget", "rule", "used")
     rule: RuleSpec
     used: int
     budget: int
     balance: int
+
+    def __init__(self, rule: RuleSpec, used: int, budget: int, balance: int) -> None:
+        _set(self, "rule", rule)
+        _set(self, "used", used)
+        _set(self, "budget", budget)
+        _set(self, "balance", balance)
 
 
 ALLOW = Decision(allowed=True)
@@ -139,6 +235,14 @@ def evaluate(
             if decision is not None:
                 return decision
     return ALLOW
+
+
+def refuse_unrecognised(decision: Decision, model: str) -> Decision:
+    """A prompt for a model the team does not recognise, under its `deny` policy: refused, unless another
+    deny (killed, paused, a limit) already refuses it in its own words."""
+    if not decision.allowed:
+        return decision
+    return Decision(False, messages.unknown_model(model), cause=UNKNOWN_MODEL)
 
 
 def _time_of_day(rule, family, seat_name, usage, weights, tz, now) -> Decision | None:

@@ -164,13 +164,16 @@ def seat_usage(
     rules = list(rules)
     if windows is None:
         windows = {DAILY, *(r.window for r in rules if r.window)}
+    holds = _uses_holds(rules)
+    if counters.valid_for(seat.team):
+        counts, credits, held = counters.windows_usage(
+            seat.pk, seat.team, now, windows, holds=holds, exclude_session=exclude_session
+        )
+        return _usage(seat.pk, rules, counts, credits, held, now)
     # Holds first, events second: a /count that commits in between (it inserts its event and drops its
     # hold in one transaction) is then seen twice, never not at all, so a race can only over-count.
-    held = _open_holds(seat.pk, now, exclude_session) if _uses_holds(rules) else {}
-    if counters.valid_for(seat.team):
-        counts, credits = counters.windows_usage(seat.pk, seat.team, now, windows)
-    else:
-        counts, credits = _aggregated_usage([seat.pk], window_starts(seat.team, now, windows))[seat.pk]
+    held = _open_holds(seat.pk, now, exclude_session) if holds else {}
+    counts, credits = _aggregated_usage([seat.pk], window_starts(seat.team, now, windows))[seat.pk]
     return _usage(seat.pk, rules, counts, credits, held, now)
 
 

@@ -1,21 +1,21 @@
-"""Limiter writes: seats, codes, tokens, sync, check, count. Each decides and writes; views only adapt."""
+"""Limiter writes: seats, codes, tokens, registration, sync. Each decides and writes; views only adapt.
 
-import uuid
+/check and /count, the hot path, are in limiter/turns.py.
+"""
+
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
+from django.db import transaction
 from django.utils import timezone
 
 from config import attempts
 from config.crypto import digest, new_token, random_code
-from monitoring import broadcast, eventlog, feed
+from monitoring import eventlog
 
-from . import admission, counters, engine, messages, selectors
+from . import counters, engine, selectors
 from .errors import InvalidCode, InvalidInput, TooManyAttempts
-from .families import UNKNOWN_DENY, resolve_family
 from .models import (
     CreditHold,
     Device,
@@ -27,28 +27,8 @@ from .models import (
     Team,
     UsageEvent,
 )
+from .turns import family_of, heard_from, publish_live
 from .windows import local_instant
-
-TOUCH_INTERVAL = timedelta(seconds=60)
-# A gap this long between calls of one machine is a silence the server can vouch for.
-SILENCE_MIN = 2 * TOUCH_INTERVAL
-
-
-def family_of(team: Team, model: object) -> str:
-    return _resolve_family(team, model)[0]
-
-
-def _resolve_family(team: Team, model: object) -> tuple[str, bool]:
-    """(family, recognised): names are folded (NFKC, invisible characters, look-alikes) and an unknown
-    one is charged by the team's policy, so no spelling of a model is cheaper than the model."""
-    return resolve_family(
-        model,
-        extra_families=team.extra_families,
-        aliases=team.model_aliases,
-        weights=team.credit_weights,
-        unknown_policy=team.unknown_model_policy,
-    )
-
 
 # --- seats -----------------------------------------------------------------------------------------
 
@@ -217,47 +197,6 @@ class DeviceInfo:
     claude_version: str = ""
 
 
-def _stale(moment: datetime | None, now: datetime) -> bool:
-    return moment is None or now - moment >= TOUCH_INTERVAL
-
-
-def _touch_seat(token: HookToken, now: datetime) -> None:
-    # At most one write a minute per seat and token, however many checks arrive.
-    seat = token.seat
-    if _stale(seat.last_seen_at, now):
-        Seat.objects.filter(pk=seat.pk).filter(
-            Q(last_seen_at__isnull=True) | Q(last_seen_at__lte=now - TOUCH_INTERVAL)
-        ).update(last_seen_at=now)
-        seat.last_seen_at = now
-    _heard_from(token, now)
-
-
-def _heard_from(token: HookToken, now: datetime) -> None:
-    """Notes that this machine reached us and, after a gap, the span in which it did not.
-
-    `last_used_at` is written at most once a minute, so the machine's real last call before the gap was
-    earlier than `last_used_at + TOUCH_INTERVAL`: the span recorded starts there and is wholly silence.
-    Only turns claimed inside that span may be placed in the past (see `placement`).
-    """
-    if not _stale(token.last_used_at, now):
-        return
-    last = token.last_used_at or token.created_at
-    fields: dict[str, datetime] = {"last_used_at": now}
-    if last is not None and now - last >= SILENCE_MIN:
-        fields.update(silent_from=last + TOUCH_INTERVAL, silent_until=now)
-    HookToken.objects.filter(pk=token.pk).update(**fields)
-    for name, value in fields.items():
-        setattr(token, name, value)
-
-
-def _touch_device(token: HookToken, ip: str | None, now: datetime) -> None:
-    device = token.device
-    if device is None:
-        return
-    if _stale(device.last_seen_at, now) or (ip and device.last_ip != ip):
-        Device.objects.filter(pk=device.pk).update(last_seen_at=now, last_ip=ip or device.last_ip)
-
-
 def record_sync(
     *, token: HookToken, model: str, device: DeviceInfo, session_id: str, ip: str | None, now: datetime
 ) -> str:
@@ -284,7 +223,7 @@ def record_sync(
             token.device = device_row
     Seat.objects.filter(pk=seat.pk).update(last_seen_at=now)
     seat.last_seen_at = now
-    _heard_from(token, now)
+    heard_from(token, now)
     start = SessionEvent.objects.create(
         seat=seat,
         device=device_row,
@@ -293,200 +232,8 @@ def record_sync(
         family=family,
         created_at=now,
     )
-    _publish_live(lambda: selectors.session_activity(start, seat, device_row.hostname if device_row else ""))
+    publish_live(lambda: selectors.session_activity(start, seat, device_row.hostname if device_row else ""))
     return family
-
-
-def _publish_live(activity) -> None:
-    """With Redis, dashboards hear of a hook API row after commit; without, the web process tails the log.
-
-    `activity` is a callable so the embedded mode (and the hot path there) pays for no message at all.
-    """
-    if broadcast.crosses_processes():
-        transaction.on_commit(lambda: broadcast.publish(feed.present_activity(activity())))
-
-
-@dataclass(frozen=True)
-class CheckOutcome:
-    decision: engine.Decision
-    rules: list[engine.RuleSpec]
-    usage: engine.Usage
-
-
-def decide_check(
-    *,
-    token: HookToken,
-    model: str,
-    session_id: str,
-    project_dir: str,
-    prompt_length: int | None,
-    ip: str | None,
-    now: datetime,
-) -> CheckOutcome:
-    """Before a prompt: allow or deny, and reserve the admitted turn against every count cap. Never counts."""
-    seat, team = token.seat, token.seat.team
-    family, recognised = _resolve_family(team, model)
-    rules = selectors.effective_rules(seat)
-    _touch_seat(token, now)
-    _touch_device(token, ip, now)
-    # The v1 PreToolUse recheck carries neither session nor prompt: a probe, not a prompt. It always
-    # names `default`, so the deny policy for unknown names would keep a resumed v1 seat's tools blocked.
-    if not session_id and prompt_length is None:
-        return _decide(seat, rules, family, now, exclude_session=None)
-    refuse = not recognised and team.unknown_model_policy == UNKNOWN_DENY
-    refusal = messages.unknown_model(model) if refuse else None
-    reserve = engine.reserves(rules, family, engine.credit_cost(family, team.credit_weights))
-    with transaction.atomic():
-        _relax_durability()
-        if reserve:
-            admission.lock_seat(seat)
-        # Decided inside the transaction that writes the hold: with the seat locked, the next session's
-        # check waits for this hold and sees it, so parallel sessions cannot all take the last turn.
-        outcome = _decide(seat, rules, family, now, exclude_session=session_id or None, refusal=refusal)
-        decision, usage = outcome.decision, outcome.usage
-        if session_id or (reserve and decision.allowed):
-            admission.replace_hold(
-                seat, session_id or admission.anonymous_session(), family, decision, reserve, now
-            )
-        _record_prompt(token, session_id, family, project_dir, prompt_length, decision, now)
-    return CheckOutcome(decision, rules, usage)
-
-
-def _decide(seat, rules, family, now, *, exclude_session, refusal: str | None = None) -> CheckOutcome:
-    usage = selectors.seat_usage(seat, now=now, rules=rules, exclude_session=exclude_session)
-    decision = engine.evaluate(
-        status=seat.status,
-        seat_name=seat.name,
-        rules=rules,
-        family=family,
-        usage=usage,
-        weights=seat.team.credit_weights,
-        tz=seat.team.tz,
-        now=now,
-    )
-    # Killed and paused keep their own messages; otherwise an unknown model under `deny` is refused.
-    if refusal and decision.allowed:
-        decision = engine.Decision(False, refusal, cause=UNKNOWN_MODEL)
-    return CheckOutcome(decision, rules, usage)
-
-
-UNKNOWN_MODEL = "unknown_model"
-
-
-def _relax_durability() -> None:
-    """Holds and prompt events may lose their last moments in a database crash, never their integrity.
-
-    Not waiting for the WAL flush takes the disk off /check's critical path; counts keep full durability.
-    """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
-
-
-def _record_prompt(token, session_id, family, project_dir, prompt_length, decision, now) -> None:
-    common = {
-        "seat": token.seat,
-        "device_id": token.device_id,
-        "session_id": session_id,
-        "family": family,
-        "project_dir": project_dir,
-        "prompt_length": prompt_length,
-        "created_at": now,
-    }
-    events = [SessionEvent(kind=SessionEvent.PROMPT, **common)]
-    if not decision.allowed:
-        events.append(SessionEvent(kind=SessionEvent.BLOCKED, reason=decision.reason or "", **common))
-    SessionEvent.objects.bulk_create(events)
-    if events[-1].pk is not None:  # the id needs RETURNING (PostgreSQL, SQLite 3.35+)
-        _publish_live(lambda: selectors.session_activity(events[-1], token.seat))
-
-
-@dataclass(frozen=True)
-class TokenUsage:
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cache_creation_input_tokens: int = 0
-    cache_read_input_tokens: int = 0
-
-
-@dataclass(frozen=True)
-class CountOutcome:
-    duplicate: bool
-    new_balance: int | None
-
-
-def record_count(
-    *,
-    token: HookToken,
-    model: str,
-    session_id: str,
-    response_length: int | None,
-    event_id: uuid.UUID | None,
-    client_timestamp: str,
-    client_time: datetime | None,
-    usage: TokenUsage | None,
-    now: datetime,
-) -> CountOutcome:
-    """After a turn: one usage row. A repeated event_id records nothing (the unique constraint decides)."""
-    seat, team = token.seat, token.seat.team
-    family = family_of(team, model)
-    cost = engine.credit_cost(family, team.credit_weights)
-    # First, so that a replay arriving as the first call after an outage finds that outage recorded.
-    _touch_seat(token, now)
-    # Only the silence that this very reconnection ended: once the machine has been heard from again
-    # since (a later write of last_used_at), an old gap is no excuse for a turn counted now.
-    since, until = token.silent_from, token.silent_until
-    current = since is not None and until is not None and token.last_used_at == until
-    silence = (since, until) if current and since is not None and until is not None else None
-    event = UsageEvent(
-        seat=seat,
-        device_id=token.device_id,
-        family=family,
-        model_raw=model[:255],
-        credit_cost=cost,
-        received_at=now,
-        client_timestamp=client_timestamp[:64],
-        event_id=event_id,
-        session_id=session_id,
-        response_length=response_length,
-        input_tokens=usage.input_tokens if usage else None,
-        output_tokens=usage.output_tokens if usage else None,
-        cache_creation_input_tokens=usage.cache_creation_input_tokens if usage else None,
-        cache_read_input_tokens=usage.cache_read_input_tokens if usage else None,
-    )
-    duplicate = False
-    try:
-        with transaction.atomic():
-            hold = admission.take_hold(seat, session_id, now)
-            event.occurred_at = admission.placement(
-                received_at=now,
-                client_time=client_time,
-                has_event_id=event_id is not None,
-                admitted_at=hold.created_at if hold else None,
-                silence=silence,
-            )
-            event.save(force_insert=True)
-            counters.add_turn(event, team)
-            SessionEvent.objects.create(
-                seat=seat,
-                device_id=token.device_id,
-                kind=SessionEvent.TURN_COMPLETE,
-                session_id=session_id,
-                family=family,
-                response_length=response_length,
-                created_at=now,
-            )
-    except IntegrityError:
-        if event_id is None or not UsageEvent.objects.filter(seat=seat, event_id=event_id).exists():
-            raise
-        duplicate = True
-    if not duplicate:
-        _publish_live(lambda: selectors.usage_activity(event, seat))
-    rules = selectors.effective_rules(seat)
-    position = engine.tightest_credit_position(
-        rules, selectors.seat_usage(seat, now=now, rules=rules, exclude_session=None)
-    )
-    return CountOutcome(duplicate=duplicate, new_balance=position.balance if position else None)
 
 
 def prune_old_events(*, now: datetime | None = None) -> int:

@@ -5,8 +5,9 @@ import threading
 from socketserver import ThreadingMixIn
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from django.core.handlers.wsgi import WSGIHandler
 from django.db import connections
+
+from config.api_stack import SplitWSGI
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -40,7 +41,7 @@ class LiveServer:
 
     def start(self) -> "LiveServer":
         self._server = make_server(
-            "127.0.0.1", self.port, WSGIHandler(), server_class=_ThreadingServer, handler_class=_QuietHandler
+            "127.0.0.1", self.port, SplitWSGI(), server_class=_ThreadingServer, handler_class=_QuietHandler
         )
         self.port = self._server.server_address[1]
         # A short poll interval makes stop() return in milliseconds instead of half a second.

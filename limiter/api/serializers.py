@@ -4,7 +4,8 @@ from datetime import UTC, datetime
 
 from rest_framework import serializers
 
-from ..services import TokenUsage
+from ..families import UNKNOWN_POLICIES
+from ..turns import TokenUsage
 from .fields import CanonicalUUID, InstallCodeString, StrictCount, StrictString
 
 MAX_TOKENS = 10**10
@@ -122,6 +123,9 @@ class SyncOut(serializers.Serializer):
     team_timezone = serializers.CharField()
     model_aliases = serializers.DictField(child=serializers.CharField())
     extra_families = serializers.ListField(child=serializers.CharField())
+    # Governor extension: what the team does with model names it does not recognise, so that an offline
+    # client refuses them where the server would.
+    unknown_model_policy = serializers.ChoiceField(choices=UNKNOWN_POLICIES)
     offline_grace_seconds = serializers.IntegerField()
     server_time = serializers.CharField()
 

@@ -14,7 +14,7 @@ from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .. import engine, selectors, services
+from .. import engine, selectors, services, turns
 from ..windows import WINDOWS, window_bounds
 from . import serializers as s
 from .authentication import HookTokenAuthentication
@@ -163,6 +163,7 @@ class SyncView(HookView):
                 "team_timezone": team.timezone,
                 "model_aliases": team.model_aliases,
                 "extra_families": team.extra_families,
+                "unknown_model_policy": team.unknown_model_policy,
                 "offline_grace_seconds": team.offline_grace_minutes * 60,
                 "server_time": iso(now),
             }
@@ -186,7 +187,7 @@ class CheckView(HookView):
     def post(self, request):
         data = self.validated(request)
         token = request.auth
-        outcome = services.decide_check(
+        outcome = turns.decide_check(
             token=token,
             model=data.get("model") or "default",
             session_id=data.get("session_id") or "",
@@ -215,7 +216,7 @@ class CountView(HookView):
     @extend_schema(request=s.CountIn, responses={200: s.CountOut, **ERRORS})
     def post(self, request):
         data = self.validated(request)
-        outcome = services.record_count(
+        outcome = turns.record_count(
             token=request.auth,
             model=data.get("model") or "default",
             session_id=data.get("session_id") or "",

@@ -63,21 +63,26 @@ def local_usage(state, now, tz):
     return engine.Usage(counts=counts, credits=credits, recent=turns)
 
 
-def family_of(state, model):
-    """The family the server would charge: same folding, aliases, extra families and unknown-name policy
-    (the server's default, costliest, unless the cache names the team's)."""
+def _unknown_policy(state):
+    """The team's policy for unrecognised model names, from /sync; the server's default before any."""
+    policy = state.get("unknown_model_policy")
+    return policy if policy in families.UNKNOWN_POLICIES else families.UNKNOWN_COSTLIEST
+
+
+def resolve(state, model):
+    """(family, recognised) as the server resolves them: same folding, aliases, extra families and
+    unknown-name policy."""
     extra = state.get("extra_families") if isinstance(state.get("extra_families"), list) else ()
     aliases = state.get("model_aliases") if isinstance(state.get("model_aliases"), dict) else None
     weights = state.get("credit_weights") if isinstance(state.get("credit_weights"), dict) else None
-    policy = state.get("unknown_model_policy")
-    family, _ = families.resolve_family(
-        model,
-        extra_families=extra,
-        aliases=aliases,
-        weights=weights,
-        unknown_policy=policy if isinstance(policy, str) else families.UNKNOWN_COSTLIEST,
+    return families.resolve_family(
+        model, extra_families=extra, aliases=aliases, weights=weights, unknown_policy=_unknown_policy(state)
     )
-    return family
+
+
+def family_of(state, model):
+    """The family the server would charge."""
+    return resolve(state, model)[0]
 
 
 def credit_cost(state, family):
@@ -86,20 +91,25 @@ def credit_cost(state, family):
 
 
 def decide(state, model, now):
-    """The server's decision for `model` at `now` from the cache: an engine.Decision."""
+    """The server's /check decision for a prompt for `model` at `now`, from the cache: an engine.Decision.
+    A model the team does not recognise is refused under its `deny` policy, as the server refuses it."""
     tz = team_zone(state)
     rules = rule_specs(state.get("limits"))
     seat_name = (state.get("seat") or {}).get("name") or "you"
-    return engine.evaluate(
+    family, recognised = resolve(state, model)
+    decision = engine.evaluate(
         status=state["status"],
         seat_name=seat_name,
         rules=rules,
-        family=family_of(state, model),
+        family=family,
         usage=local_usage(state, now, tz),
         weights=state.get("credit_weights") if isinstance(state.get("credit_weights"), dict) else {},
         tz=tz,
         now=now,
     )
+    if not recognised and _unknown_policy(state) == families.UNKNOWN_DENY:
+        return engine.refuse_unrecognised(decision, model)
+    return decision
 
 
 def report_from_local(state, now):

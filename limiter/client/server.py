@@ -38,6 +38,8 @@ def apply_answer(state, body, now, kind):
             state["extra_families"] = body["extra_families"]
         if isinstance(body.get("team_timezone"), str):
             state["team_timezone"] = body["team_timezone"]
+        if isinstance(body.get("unknown_model_policy"), str):
+            state["unknown_model_policy"] = body["unknown_model_policy"]
         if isinstance(body.get("offline_grace_seconds"), int):
             state["offline_grace_seconds"] = body["offline_grace_seconds"]
         server_time = parse_iso(body.get("server_time"))

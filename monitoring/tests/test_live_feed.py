@@ -14,7 +14,7 @@ from django.test import Client
 from django.utils import timezone
 
 from config.asgi import application
-from limiter import services
+from limiter import services, turns
 from monitoring import eventlog, roles
 from monitoring.tests.conftest import REFUSED
 
@@ -100,7 +100,7 @@ def _hook_activity(seat, token):
     """One allowed prompt, one blocked prompt and one counted turn through the hook API's services."""
     now = timezone.now()
     auth = seat.tokens.get()
-    services.decide_check(
+    turns.decide_check(
         token=auth,
         model="claude-opus-4",
         session_id="s1",
@@ -109,7 +109,7 @@ def _hook_activity(seat, token):
         ip="127.0.0.1",
         now=now,
     )
-    services.record_count(
+    turns.record_count(
         token=auth,
         model="claude-opus-4",
         session_id="s1",
@@ -123,7 +123,7 @@ def _hook_activity(seat, token):
     services.seat_set_status(seat=seat, status="paused", by="root")
     seat.refresh_from_db()
     auth = seat.tokens.select_related("seat", "seat__team", "device").get()
-    services.decide_check(
+    turns.decide_check(
         token=auth,
         model="claude-opus-4",
         session_id="s2",

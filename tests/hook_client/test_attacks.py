@@ -11,7 +11,7 @@ import shutil
 import pytest
 from django.db import OperationalError
 
-from limiter import services
+from limiter import services, turns
 from limiter.models import HookToken
 
 from .conftest import Machine
@@ -108,7 +108,7 @@ def database_down(monkeypatch):
     def fail(**kwargs):
         raise OperationalError("could not connect to server: Connection refused")
 
-    monkeypatch.setattr(services, "decide_check", fail)
+    monkeypatch.setattr(turns, "decide_check", fail)
 
 
 def test_server_answering_503_during_a_database_outage_does_not_block_within_limits(

@@ -3,7 +3,8 @@
 For random rule sets, time zones, clock times and histories of counted turns, the server answers /check over
 real HTTP at a pinned clock, and the client decides from a cache it built the way it does in the field: the
 /sync and /status answers folded in by its own code, then one turn record per counted turn as its Stop hook
-writes them. Allowed, deny reason and reset time must be equal.
+writes them. Allowed, deny reason and reset time must be equal, under each of the team's policies for model
+names it does not recognise (the cache learns the team's from /sync).
 """
 
 import itertools
@@ -15,9 +16,10 @@ from unittest import mock
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from limiter import services
+from limiter import services, turns
 from limiter.client import offline, server
 from limiter.client.base import iso
+from limiter.families import UNKNOWN_POLICIES
 from limiter.models import HookToken
 
 ZONES = [
@@ -87,13 +89,15 @@ def _call(live, path, token, payload=None):
     history=histories,
     now=moments,
     model=st.sampled_from(MODELS),
+    policy=st.sampled_from(UNKNOWN_POLICIES),
 )
 def test_offline_decision_after_replaying_a_history_is_the_servers_check_decision(
-    live, settings, zone, rules, history, now, model
+    live, settings, zone, rules, history, now, model, policy
 ):
     settings.REGISTER_RATE_LIMIT = 10**6  # one seat and one registration per example
     team = services.team_current()
     team.timezone = zone
+    team.unknown_model_policy = policy
     team.save()
     seat = services.seat_create(slug=f"diff-{next(SEATS)}", name="Dana")
     for rule in rules:
@@ -111,7 +115,7 @@ def test_offline_decision_after_replaying_a_history_is_the_servers_check_decisio
     for turn_model, minutes in sorted(history, key=lambda t: -t[1]):
         at = now - timedelta(minutes=minutes)
         # Counted through the server's own service at that time, so every derived figure (counters) follows.
-        services.record_count(
+        turns.record_count(
             token=hook_token,
             model=turn_model,
             session_id="",
@@ -133,10 +137,35 @@ def test_offline_decision_after_replaying_a_history_is_the_servers_check_decisio
             }
         )
 
+    # A prompt (session and length), as the client's gate sends it: a bare probe is never refused by policy.
+    prompt = {"model": model, "session_id": "diff-session", "prompt_length": 5}
     with mock.patch("django.utils.timezone.now", return_value=now):
-        answer = _call(live, "/api/v1/check", token, {"model": model})
+        answer = _call(live, "/api/v1/check", token, prompt)
     decision = offline.decide(state, model, now)
 
     assert decision.allowed == answer["allowed"]
     assert (decision.reason or None) == (answer.get("reason") or None)
     assert (iso(decision.resets_at) if decision.resets_at else None) == answer.get("resets_at")
+
+
+def test_a_team_that_denies_unknown_models_refuses_them_offline_as_online(live, settings):
+    """Before /sync carried the policy, the offline client charged an unknown name as the costliest family
+    and let the prompt through where the server refused it."""
+    settings.REGISTER_RATE_LIMIT = 10**6
+    team = services.team_current()
+    team.unknown_model_policy = "deny"
+    team.save()
+    seat = services.seat_create(slug=f"deny-{next(SEATS)}", name="Dana")
+    token, _ = services.register(code=services.install_code_issue(seat=seat), ip=None)
+    now = datetime.now(UTC)
+    state: dict = {}
+    server.apply_answer(state, _call(live, "/api/v1/sync", token, {"model": "gpt-5"}), now, "sync")
+    server._apply_report(state, _call(live, "/api/v1/status", token), now)
+    assert state["unknown_model_policy"] == "deny"
+
+    answer = _call(live, "/api/v1/check", token, {"model": "gpt-5", "session_id": "s1", "prompt_length": 5})
+    decision = offline.decide(state, "gpt-5", now)
+
+    assert answer["allowed"] is False
+    assert (decision.allowed, decision.reason) == (False, answer["reason"])
+    assert offline.decide(state, "claude-opus-4-1", now).allowed

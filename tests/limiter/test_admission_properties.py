@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from config.crypto import digest, new_token
-from limiter import services
+from limiter import services, turns
 from limiter.models import HookToken, Team, UsageEvent
 
 WEIGHTS = {"opus": 10, "sonnet": 3, "haiku": 1}
@@ -96,9 +96,9 @@ def room_before_admission(machine: Machine, seat, session: str, family: str) -> 
 
 def do_check(machine: Machine, session: str, model: str) -> None:
     token = machine.token()
-    family = services.family_of(token.seat.team, model)
+    family = turns.family_of(token.seat.team, model)
     had_room = room_before_admission(machine, token.seat, session, family)
-    outcome = services.decide_check(
+    outcome = turns.decide_check(
         token=token,
         model=model,
         session_id=session,
@@ -118,7 +118,7 @@ def do_check(machine: Machine, session: str, model: str) -> None:
 
 
 def do_count(machine: Machine, session: str, model: str, claimed: datetime, event_id: uuid.UUID) -> None:
-    services.record_count(
+    turns.record_count(
         token=machine.token(),
         model=model,
         session_id=session,

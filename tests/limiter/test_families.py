@@ -1,8 +1,12 @@
 """Model string → family (hook API contract §7): a cap on `sonnet` must catch every sonnet model id."""
 
-import pytest
+import re
 
-from limiter.families import normalize_family
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from limiter.families import _is_word, _without_bracket_suffix, is_valid_family, normalize_family
 
 NORMALISATION = [
     ("claude-opus-4-1-20250805", "opus"),
@@ -53,3 +57,17 @@ def test_non_string_models_fall_back_to_default(model):
 
 def test_an_overlong_bare_word_is_not_a_family_name():
     assert normalize_family("a" * 40) == "default"
+
+
+# The string tests in families.py stand in for these expressions (anchored at both ends: a family name
+# never ends in a newline); hypothesis checks they agree, brackets and newlines included.
+_FAMILY_NAME = re.compile(r"[a-z][a-z0-9_]{0,31}")
+_BRACKET_SUFFIX = re.compile(r"\[[^\]]*\]\Z")
+_WORD = re.compile(r"[a-z]+")
+
+
+@given(st.text(alphabet=st.sampled_from("ab_9Z[]é\n -"), max_size=40))
+def test_string_tests_agree_with_the_expressions_they_replace(text):
+    assert is_valid_family(text) == bool(_FAMILY_NAME.fullmatch(text))
+    assert _without_bracket_suffix(text) == _BRACKET_SUFFIX.sub("", text)
+    assert _is_word(text) == bool(_WORD.fullmatch(text))

@@ -13,6 +13,7 @@ from config.crypto import digest, new_token
 from limiter import counters, selectors, services
 from limiter.models import HookToken, Seat, Team, UsageCounter, UsageEvent
 from limiter.token_lookup import token_holder
+from limiter.turns import TokenUsage, record_count
 from limiter.windows import WINDOWS
 
 # Zones with DST (incl. transitions at midnight: Santiago, Havana; half-hour DST: Lord Howe) and
@@ -60,7 +61,7 @@ def _holder(team: Team) -> HookToken:
 
 
 def _count(holder: HookToken, model: str, event: int | None, at: datetime, before: int, tokens) -> None:
-    services.record_count(
+    record_count(
         token=holder,
         model=model,
         session_id="s",
@@ -68,7 +69,7 @@ def _count(holder: HookToken, model: str, event: int | None, at: datetime, befor
         event_id=uuid.UUID(int=event + 1) if event is not None else None,
         client_timestamp="",
         client_time=at - timedelta(minutes=before),
-        usage=services.TokenUsage(input_tokens=tokens, output_tokens=7) if tokens is not None else None,
+        usage=TokenUsage(input_tokens=tokens, output_tokens=7) if tokens is not None else None,
         now=at,
     )
 
@@ -77,7 +78,7 @@ def assert_counters_match_rows(seat: Seat, moments: list[datetime]) -> None:
     seat = Seat.objects.select_related("team").get(pk=seat.pk)
     assert counters.valid_for(seat.team)
     for now in moments:
-        from_counters = counters.windows_usage(seat.pk, seat.team, now, WINDOWS)
+        from_counters = counters.windows_usage(seat.pk, seat.team, now, WINDOWS)[:2]
         starts = selectors.window_starts(seat.team, now)
         counts, credits = selectors._aggregated_usage([seat.pk], starts)[seat.pk]
         assert from_counters == (counts, credits), now

@@ -11,6 +11,7 @@ from config.crypto import digest, new_token
 from limiter import counters, history, reports, selectors, services
 from limiter.models import HookToken, Seat, SessionEvent, Team
 from limiter.token_lookup import token_holder
+from limiter.turns import TokenUsage, record_count
 from limiter.windows import WINDOWS
 
 ZONES = ["UTC", "Europe/Berlin", "America/Santiago", "Asia/Kolkata", "Asia/Kathmandu", "Pacific/Chatham"]
@@ -30,7 +31,7 @@ def _seat_with_rules(team: Team, slug: str) -> HookToken:
 
 
 def _count(holder: HookToken, model: str, at: datetime, tokens: int) -> None:
-    services.record_count(
+    record_count(
         token=holder,
         model=model,
         session_id="s",
@@ -38,7 +39,7 @@ def _count(holder: HookToken, model: str, at: datetime, tokens: int) -> None:
         event_id=uuid.uuid4(),
         client_timestamp="",
         client_time=at,
-        usage=services.TokenUsage(input_tokens=tokens, output_tokens=7),
+        usage=TokenUsage(input_tokens=tokens, output_tokens=7),
         now=at,
     )
 
