@@ -190,6 +190,9 @@ class SubscriptionForm(forms.ModelForm):
             "notify_window_reset",
             "notify_forecast",
             "notify_seats",
+            "notify_seat_blocks",
+            "notify_seat_credits",
+            "seat_credit_pct",
             "notify_credits",
             "send_resolved",
             "cooldown",
@@ -206,6 +209,12 @@ class SubscriptionForm(forms.ModelForm):
         if not self.instance.pk and not self.initial.get("thresholds"):
             # Shown so people see what they get; left as is, the runtime default applies.
             self.fields["thresholds"].help_text += f" Now: {AlertSettings.current_thresholds()}."
+        # Only read with seat credit alerts on: a form (or a script) without it keeps the default.
+        self.fields["seat_credit_pct"].required = False
+
+    def clean_seat_credit_pct(self):
+        value = self.cleaned_data.get("seat_credit_pct")
+        return Subscription._meta.get_field("seat_credit_pct").default if value is None else value
 
 
 @admin.register(Subscription)
