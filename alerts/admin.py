@@ -11,8 +11,9 @@ from datetime import timedelta
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
-from django.urls import reverse
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
@@ -170,11 +171,40 @@ class ChannelAdmin(OwnedAdmin):
     @admin.action(description="Send test (one attempt, no retry)")
     def send_test(self, request, queryset):
         for channel in queryset:
-            result = delivery.send_test(channel)
-            if result.status == Delivery.Status.SENT:
-                self.message_user(request, f"{channel}: test sent.", messages.SUCCESS)
-            else:
-                self.message_user(request, f"{channel}: {result.error}", messages.ERROR)
+            self._report_test(request, channel)
+
+    def _report_test(self, request, channel: Channel) -> None:
+        result = delivery.send_test(channel)
+        if result.status == Delivery.Status.SENT:
+            self.message_user(request, f"{channel}: test sent.", messages.SUCCESS)
+        else:
+            self.message_user(request, f"{channel}: {result.error}", messages.ERROR)
+
+    def get_urls(self):
+        test = path(
+            "<path:object_id>/send-test/",
+            self.admin_site.admin_view(self.send_test_view),
+            name="alerts_channel_send_test",
+        )
+        return [test, *super().get_urls()]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # Actions are for admins only (they touch many rows); the button tests the one channel on the page.
+        channel = self.get_object(request, object_id)
+        if channel is not None and self.has_change_permission(request, channel):
+            url = reverse("admin:alerts_channel_send_test", args=[channel.pk])
+            extra_context = (extra_context or {}) | {"send_test_url": url}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def send_test_view(self, request, object_id):
+        """POST only. The same answer for someone else's channel and a missing one: nothing to learn."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        channel = self.get_object(request, object_id)
+        if channel is None or not self.has_change_permission(request, channel):
+            raise PermissionDenied
+        self._report_test(request, channel)
+        return HttpResponseRedirect(reverse("admin:alerts_channel_change", args=[channel.pk]))
 
 
 class SubscriptionForm(forms.ModelForm):
