@@ -8,10 +8,12 @@ config: secrets are masked for everyone and hidden entirely from anyone but an a
 
 import json
 from datetime import timedelta
+from typing import cast
 
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.forms.models import ModelFormMetaclass
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils import timezone
@@ -19,7 +21,7 @@ from django.utils.html import format_html, format_html_join
 
 from monitoring import roles
 
-from . import delivery
+from . import config_forms, delivery
 from .models import AlertSettings, Channel, Delivery, Silence, Subscription
 
 CONFIG_HELP = {
@@ -72,41 +74,65 @@ class OwnedAdmin(admin.ModelAdmin):
         return super().get_actions(request) if request.user.is_superuser else {}
 
 
-class ChannelForm(forms.ModelForm):
+class ChannelFormBase(forms.ModelForm):
     config = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 5, "cols": 90}),
         required=False,
-        help_text="JSON. Write-only: leave empty to keep the current config. Examples per kind: "
-        + "; ".join(f"{kind}: {example}" for kind, example in CONFIG_HELP.items()),
+        label="Whole config as JSON",
+        help_text="Instead of the fields of the kind, e.g. to paste a config kept in a file. Write-only. "
+        "Examples per kind: " + "; ".join(f"{kind}: {example}" for kind, example in CONFIG_HELP.items()),
     )
 
     class Meta:
         model = Channel
         fields = ["kind", "name", "enabled", "config"]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            config_forms.fill(self, self.instance.kind, self.instance.config)
+
     def clean(self):
         cleaned = super().clean() or {}
-        text = (cleaned.get("config") or "").strip()
-        if not text:
-            if not self.instance.pk:
-                self.add_error("config", "Give the channel's config.")
-            elif cleaned.get("kind") != self.instance.kind:
-                self.add_error("config", "A new kind needs a new config.")
+        if "config" not in self.fields:  # a form for someone who may not change the config
             return cleaned
+        kind = cleaned.get("kind") or self.instance.kind
+        stored = self.instance.config if self.instance.pk and kind == self.instance.kind else {}
+        text = (cleaned.get("config") or "").strip()
+        if text:
+            raw = self._json(text)
+        else:
+            raw = config_forms.assemble(self, kind, stored)
+            if raw == stored and stored:
+                return cleaned  # unchanged: not re-validated, so a rename never waits for DNS
+        if raw is None:
+            return cleaned
+        self.instance.kind = kind
+        try:
+            self.instance.set_config(raw)
+        except ValidationError as exc:
+            self.add_error(None, exc.message_dict.get("config_blob", exc.messages))
+        return cleaned
+
+    def _json(self, text: str) -> dict | None:
         try:
             raw = json.loads(text)
         except ValueError as exc:
             self.add_error("config", f"Not valid JSON: {exc}")
-            return cleaned
+            return None
         if not isinstance(raw, dict):
             self.add_error("config", "The config is a JSON object.")
-            return cleaned
-        self.instance.kind = cleaned.get("kind") or self.instance.kind
-        try:
-            self.instance.set_config(raw)
-        except ValidationError as exc:
-            self.add_error("config", exc.message_dict.get("config_blob", exc.messages))
-        return cleaned
+            return None
+        return raw
+
+
+# Every kind's fields are declared on the form, so the admin can list them in its fieldsets.
+ChannelForm = cast(
+    type[forms.ModelForm],
+    ModelFormMetaclass(
+        "ChannelForm", (ChannelFormBase,), {"__module__": __name__, **config_forms.declared_fields()}
+    ),
+)
 
 
 class DeliveryInline(admin.TabularInline):
@@ -151,13 +177,15 @@ class ChannelAdmin(OwnedAdmin):
         # The list never decrypts: a config written with a dropped key must not take the page down.
         return super().get_queryset(request).defer("config_blob")
 
-    def get_fields(self, request, obj=None):
+    def get_fieldsets(self, request, obj=None):
         fields = ["kind", "name", "enabled"]
-        if obj is None or self.has_change_permission(request, obj):
-            fields.append("config")
         if obj is not None and _owns(request, obj):
             fields.append("masked")  # even masked, a config is only for its owner and admins
-        return [*fields, "disabled_reason", "last_error", "owner"]
+        fieldsets: list = [(None, {"fields": [*fields, "disabled_reason", "last_error", "owner"]})]
+        if obj is None or self.has_change_permission(request, obj):
+            fieldsets += config_forms.fieldsets(obj.kind if obj else None)
+            fieldsets.append(("Advanced", {"fields": ["config"], "classes": ["collapse"]}))
+        return fieldsets
 
     @admin.display(description="current config (masked)")
     def masked(self, obj: Channel) -> str:
