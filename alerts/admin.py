@@ -8,17 +8,20 @@ config: secrets are masked for everyone and hidden entirely from anyone but an a
 
 import json
 from datetime import timedelta
+from typing import cast
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
-from django.urls import reverse
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.forms.models import ModelFormMetaclass
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from monitoring import roles
 
-from . import delivery
+from . import config_forms, delivery
 from .models import AlertSettings, Channel, Delivery, Silence, Subscription
 
 CONFIG_HELP = {
@@ -71,41 +74,65 @@ class OwnedAdmin(admin.ModelAdmin):
         return super().get_actions(request) if request.user.is_superuser else {}
 
 
-class ChannelForm(forms.ModelForm):
+class ChannelFormBase(forms.ModelForm):
     config = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 5, "cols": 90}),
         required=False,
-        help_text="JSON. Write-only: leave empty to keep the current config. Examples per kind: "
-        + "; ".join(f"{kind}: {example}" for kind, example in CONFIG_HELP.items()),
+        label="Whole config as JSON",
+        help_text="Instead of the fields of the kind, e.g. to paste a config kept in a file. Write-only. "
+        "Examples per kind: " + "; ".join(f"{kind}: {example}" for kind, example in CONFIG_HELP.items()),
     )
 
     class Meta:
         model = Channel
         fields = ["kind", "name", "enabled", "config"]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            config_forms.fill(self, self.instance.kind, self.instance.config)
+
     def clean(self):
         cleaned = super().clean() or {}
-        text = (cleaned.get("config") or "").strip()
-        if not text:
-            if not self.instance.pk:
-                self.add_error("config", "Give the channel's config.")
-            elif cleaned.get("kind") != self.instance.kind:
-                self.add_error("config", "A new kind needs a new config.")
+        if "config" not in self.fields:  # a form for someone who may not change the config
             return cleaned
+        kind = cleaned.get("kind") or self.instance.kind
+        stored = self.instance.config if self.instance.pk and kind == self.instance.kind else {}
+        text = (cleaned.get("config") or "").strip()
+        if text:
+            raw = self._json(text)
+        else:
+            raw = config_forms.assemble(self, kind, stored)
+            if raw == stored and stored:
+                return cleaned  # unchanged: not re-validated, so a rename never waits for DNS
+        if raw is None:
+            return cleaned
+        self.instance.kind = kind
+        try:
+            self.instance.set_config(raw)
+        except ValidationError as exc:
+            self.add_error(None, exc.message_dict.get("config_blob", exc.messages))
+        return cleaned
+
+    def _json(self, text: str) -> dict | None:
         try:
             raw = json.loads(text)
         except ValueError as exc:
             self.add_error("config", f"Not valid JSON: {exc}")
-            return cleaned
+            return None
         if not isinstance(raw, dict):
             self.add_error("config", "The config is a JSON object.")
-            return cleaned
-        self.instance.kind = cleaned.get("kind") or self.instance.kind
-        try:
-            self.instance.set_config(raw)
-        except ValidationError as exc:
-            self.add_error("config", exc.message_dict.get("config_blob", exc.messages))
-        return cleaned
+            return None
+        return raw
+
+
+# Every kind's fields are declared on the form, so the admin can list them in its fieldsets.
+ChannelForm = cast(
+    type[forms.ModelForm],
+    ModelFormMetaclass(
+        "ChannelForm", (ChannelFormBase,), {"__module__": __name__, **config_forms.declared_fields()}
+    ),
+)
 
 
 class DeliveryInline(admin.TabularInline):
@@ -150,13 +177,15 @@ class ChannelAdmin(OwnedAdmin):
         # The list never decrypts: a config written with a dropped key must not take the page down.
         return super().get_queryset(request).defer("config_blob")
 
-    def get_fields(self, request, obj=None):
+    def get_fieldsets(self, request, obj=None):
         fields = ["kind", "name", "enabled"]
-        if obj is None or self.has_change_permission(request, obj):
-            fields.append("config")
         if obj is not None and _owns(request, obj):
             fields.append("masked")  # even masked, a config is only for its owner and admins
-        return [*fields, "disabled_reason", "last_error", "owner"]
+        fieldsets: list = [(None, {"fields": [*fields, "disabled_reason", "last_error", "owner"]})]
+        if obj is None or self.has_change_permission(request, obj):
+            fieldsets += config_forms.fieldsets(obj.kind if obj else None)
+            fieldsets.append(("Advanced", {"fields": ["config"], "classes": ["collapse"]}))
+        return fieldsets
 
     @admin.display(description="current config (masked)")
     def masked(self, obj: Channel) -> str:
@@ -170,11 +199,40 @@ class ChannelAdmin(OwnedAdmin):
     @admin.action(description="Send test (one attempt, no retry)")
     def send_test(self, request, queryset):
         for channel in queryset:
-            result = delivery.send_test(channel)
-            if result.status == Delivery.Status.SENT:
-                self.message_user(request, f"{channel}: test sent.", messages.SUCCESS)
-            else:
-                self.message_user(request, f"{channel}: {result.error}", messages.ERROR)
+            self._report_test(request, channel)
+
+    def _report_test(self, request, channel: Channel) -> None:
+        result = delivery.send_test(channel)
+        if result.status == Delivery.Status.SENT:
+            self.message_user(request, f"{channel}: test sent.", messages.SUCCESS)
+        else:
+            self.message_user(request, f"{channel}: {result.error}", messages.ERROR)
+
+    def get_urls(self):
+        test = path(
+            "<path:object_id>/send-test/",
+            self.admin_site.admin_view(self.send_test_view),
+            name="alerts_channel_send_test",
+        )
+        return [test, *super().get_urls()]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # Actions are for admins only (they touch many rows); the button tests the one channel on the page.
+        channel = self.get_object(request, object_id)
+        if channel is not None and self.has_change_permission(request, channel):
+            url = reverse("admin:alerts_channel_send_test", args=[channel.pk])
+            extra_context = (extra_context or {}) | {"send_test_url": url}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def send_test_view(self, request, object_id):
+        """POST only. The same answer for someone else's channel and a missing one: nothing to learn."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        channel = self.get_object(request, object_id)
+        if channel is None or not self.has_change_permission(request, channel):
+            raise PermissionDenied
+        self._report_test(request, channel)
+        return HttpResponseRedirect(reverse("admin:alerts_channel_change", args=[channel.pk]))
 
 
 class SubscriptionForm(forms.ModelForm):
@@ -190,6 +248,9 @@ class SubscriptionForm(forms.ModelForm):
             "notify_window_reset",
             "notify_forecast",
             "notify_seats",
+            "notify_seat_blocks",
+            "notify_seat_credits",
+            "seat_credit_pct",
             "notify_credits",
             "send_resolved",
             "cooldown",
@@ -206,6 +267,12 @@ class SubscriptionForm(forms.ModelForm):
         if not self.instance.pk and not self.initial.get("thresholds"):
             # Shown so people see what they get; left as is, the runtime default applies.
             self.fields["thresholds"].help_text += f" Now: {AlertSettings.current_thresholds()}."
+        # Only read with seat credit alerts on: a form (or a script) without it keeps the default.
+        self.fields["seat_credit_pct"].required = False
+
+    def clean_seat_credit_pct(self):
+        value = self.cleaned_data.get("seat_credit_pct")
+        return Subscription._meta.get_field("seat_credit_pct").default if value is None else value
 
 
 @admin.register(Subscription)

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from monitoring import eventlog
 
-from . import texts, transports
+from . import silencing, texts, transports
 from .models import Channel, Delivery
 from .transports.base import Alert, ConfigError, Message, Outcome, TransportError
 
@@ -89,6 +89,10 @@ def deliver(delivery_id: int, now: datetime | None = None) -> Result:
         return _finish(
             delivery, token, now, Status.FAILED, f"The channel is disabled: {channel.disabled_reason}"
         )
+    if not delivery.is_test and not _drop_silenced(delivery, now):
+        # Nothing was attempted: the attempt counter says so, and the log lists the delivery as silenced.
+        Delivery.objects.filter(pk=delivery.pk, claim_token=token).update(attempts=F("attempts") - 1)
+        return _finish(delivery, token, now, Status.SILENCED, delivery.last_error)
     transport = transports.get(channel.kind)
     recent = Delivery.objects.filter(channel=channel, sent_at__gt=now - timedelta(minutes=1), is_test=False)
     if recent.count() >= transport.default_rate_per_minute:
@@ -122,6 +126,30 @@ def deliver(delivery_id: int, now: datetime | None = None) -> Result:
     return _finish(
         delivery, token, now, Status.SENT, "", provider_id=sent.provider_id, http_status=sent.status
     )
+
+
+def _drop_silenced(delivery: Delivery, now: datetime) -> bool:
+    """Drops the alerts a silence now covers, one created after the delivery was written included (quiet hours
+    held it back, or it waits for a retry); False when none is left to send."""
+    silences = silencing.active(now)
+    if not silences:
+        return True
+    kept, reasons = [], []
+    for alert in delivery.alerts:
+        account, subscription = alert.get("account_id"), alert.get("subscription")
+        why = silencing.reason(silences, account, subscription, delivery.channel_id)
+        if why:
+            reasons.append(why)
+        else:
+            kept.append(alert)
+    if not reasons:
+        return True
+    if kept:
+        delivery.alerts = kept
+        Delivery.objects.filter(pk=delivery.pk).update(alerts=kept)
+        return True
+    delivery.last_error = reasons[0]
+    return False
 
 
 def _failed(delivery: Delivery, token: str, now: datetime, exc: TransportError, took: float) -> Result:
@@ -166,7 +194,7 @@ def _finish(
             fields["sent_at"] = now
         if not Delivery.objects.filter(pk=delivery.pk, claim_token=token).update(**fields):
             return Result("lease lost", error)  # too slow: another worker took the delivery over
-        if not delivery.is_test and delivery.event_id is not None:
+        if not delivery.is_test and delivery.event_id is not None and status != Status.SILENCED:
             kind = eventlog.ALERT_DELIVERED if status == Status.SENT else eventlog.ALERT_FAILED
             data = {"delivery": delivery.pk, "channel": delivery.channel.name, "attempts": delivery.attempts}
             eventlog.record(kind, data=data | ({"error": error} if status != Status.SENT else {}))

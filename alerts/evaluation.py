@@ -17,7 +17,7 @@ from django.utils import timezone
 from monitoring import eventlog
 from monitoring.models import Event
 
-from . import health, outlook, texts, thresholds
+from . import health, outlook, seat_events, texts, thresholds
 from .fanout import Item, fan_out
 from .models import AlertSettings, AlertState, Cursor, Subscription
 from .state import Context, StateKey, item, key, write
@@ -60,7 +60,14 @@ def _evaluate_batch(now: datetime) -> tuple[int, list[int]]:
             e
             for e in events
             if e.kind
-            in (eventlog.POLL_RESULT, eventlog.CREDENTIAL_STATE, eventlog.WINDOW_RESET, eventlog.SEAT_STATUS)
+            in (
+                eventlog.POLL_RESULT,
+                eventlog.CREDENTIAL_STATE,
+                eventlog.WINDOW_RESET,
+                eventlog.SEAT_STATUS,
+                eventlog.SEAT_BLOCKED,
+                eventlog.SEAT_CREDITS,
+            )
         ]
         ids: list[int] = []
         if relevant:
@@ -118,6 +125,10 @@ def _evaluate_event(context: Context, event: Event) -> list[Item]:
     data, account_id = event.data or {}, event.account_id
     if event.kind == eventlog.SEAT_STATUS:
         return _seat_status(context, event)
+    if event.kind == eventlog.SEAT_BLOCKED:
+        return seat_events.blocked(context, event)
+    if event.kind == eventlog.SEAT_CREDITS:
+        return seat_events.credits(context, event)
     if account_id is None:
         return []
     label = str(data.get("label") or f"account {account_id}")

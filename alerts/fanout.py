@@ -12,7 +12,8 @@ from datetime import datetime
 
 from monitoring import eventlog
 
-from .models import Channel, Delivery, Silence, Subscription
+from . import silencing
+from .models import Delivery, Subscription
 
 
 @dataclass(frozen=True)
@@ -24,22 +25,9 @@ class Item:
     alert: dict
 
 
-def _silence_reason(silences: list[Silence], item: Item, channel: Channel) -> str:
-    for silence in silences:
-        if (
-            silence.account_id == item.account_id
-            or silence.subscription_id == item.subscription.pk
-            or silence.channel_id == channel.pk
-        ):
-            return f"silenced ({silence.target()}) until {silence.until.isoformat()}: {silence.reason}"
-    return ""
-
-
 def fan_out(items: list[Item], now: datetime) -> list[int]:
     """Writes the events and deliveries for `items`; returns the ids of the deliveries due now."""
-    silences = list(
-        Silence.objects.filter(until__gt=now).select_related("account", "subscription", "channel")
-    )
+    silences = silencing.active(now)
     # send time (None = now) → channel id → alerts; what is silenced is kept to be listed, not sent
     buckets: dict[datetime | None, dict[int, list[dict]]] = defaultdict(lambda: defaultdict(list))
     silenced: dict[int, list[dict]] = defaultdict(list)
@@ -49,16 +37,16 @@ def fan_out(items: list[Item], now: datetime) -> list[int]:
         for channel in item.subscription.channels.all():
             if not channel.enabled:
                 continue
-            reason = _silence_reason(silences, item, channel)
+            reason = silencing.reason(silences, item.account_id, item.subscription.pk, channel.pk)
             if reason:
                 silenced[channel.pk].append(item.alert | {"silenced": reason})
                 continue
             alerts = buckets[send_at][channel.pk]
+            # The account travels with the alert so that a silence set while it waits can still match it.
+            alert = item.alert | {"account_id": item.account_id}
             # Two subscriptions of one channel can raise the same alert: say it once.
-            if not any(
-                (a["title"], a["message"]) == (item.alert["title"], item.alert["message"]) for a in alerts
-            ):
-                alerts.append(item.alert)
+            if not any((a["title"], a["message"]) == (alert["title"], alert["message"]) for a in alerts):
+                alerts.append(alert)
     if silenced and None not in buckets:
         buckets[None] = defaultdict(list)
 

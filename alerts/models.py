@@ -125,6 +125,19 @@ class Subscription(models.Model):
     notify_seats = models.BooleanField(
         default=False, help_text="A seat paused, killed or back (subscriptions to every account only)."
     )
+    notify_seat_blocks = models.BooleanField(
+        default=False,
+        help_text="A seat was blocked: the first block per seat and window of the rule (subscriptions to "
+        "every account only).",
+    )
+    notify_seat_credits = models.BooleanField(
+        default=False,
+        help_text="A seat reached the percentage below of a credit budget, once per budget window "
+        "(subscriptions to every account only).",
+    )
+    seat_credit_pct = models.PositiveSmallIntegerField(
+        default=80, help_text="For seat credit alerts: a multiple of 5 from 5 to 100."
+    )
     notify_forecast = models.BooleanField(
         default=False, help_text="A window projected to hit 100% before it resets (once per window)."
     )
@@ -153,8 +166,14 @@ class Subscription(models.Model):
                 raise ValidationError({"thresholds": f"{limit_type}: {exc.messages[0]}"}) from None
         if self.hysteresis is not None and not 0 <= self.hysteresis < 100:
             raise ValidationError({"hysteresis": "Hysteresis is 0 to 99 points."})
-        if self.notify_seats and self.account_id is not None:
-            raise ValidationError({"notify_seats": "Seats share every account: subscribe to every account."})
+        for flag in ("notify_seats", "notify_seat_blocks", "notify_seat_credits"):
+            if getattr(self, flag) and self.account_id is not None:
+                raise ValidationError({flag: "Seats share every account: subscribe to every account."})
+        # The limiter logs a budget's spend at each multiple of 5 % (limiter/alert_events.py).
+        if self.seat_credit_pct is not None and not (
+            5 <= self.seat_credit_pct <= 100 and self.seat_credit_pct % 5 == 0
+        ):
+            raise ValidationError({"seat_credit_pct": "A multiple of 5 from 5 to 100."})
         if (self.quiet_start is None) != (self.quiet_end is None):
             raise ValidationError(
                 {"quiet_end": "Give both the start and the end of quiet hours, or neither."}

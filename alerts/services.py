@@ -38,6 +38,8 @@ def subscription_create(
     notify_credentials: bool = True,
     notify_forecast: bool = False,
     notify_seats: bool = False,
+    notify_seat_blocks: bool = False,
+    notify_seat_credits: int | None = None,
     notify_credits: bool = False,
     quiet: tuple[str, time, time, str] | None = None,
 ) -> Subscription:
@@ -55,9 +57,13 @@ def subscription_create(
         notify_credentials=notify_credentials,
         notify_forecast=notify_forecast,
         notify_seats=notify_seats,
+        notify_seat_blocks=notify_seat_blocks,
+        notify_seat_credits=notify_seat_credits is not None,
         notify_credits=notify_credits,
         repeat_interval=repeat_interval,
     )
+    if notify_seat_credits is not None:
+        subscription.seat_credit_pct = notify_seat_credits
     if cooldown is not None:
         subscription.cooldown = cooldown
     if hysteresis is not None:

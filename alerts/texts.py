@@ -125,5 +125,30 @@ def seat_status(seat: str, before: str, after: str, by: str) -> tuple[str, str]:
     return f"seat {seat} {verb}", f"Seat {seat} {verb}{who} (was {before or 'unknown'})."
 
 
+WINDOW_NAMES = {"daily": "today", "weekly": "this week", "monthly": "this month", "day": "today"}
+
+
+def seat_blocked(seat: str, reason: str, window: str, resets_at, tz) -> tuple[str, str]:
+    when_text = WINDOW_NAMES.get(window, "in this window")
+    resets = f" Allowed again {when(resets_at, tz)}." if resets_at else ""
+    # The limiter's reason is written for the person at the prompt; its first line says what ran out.
+    first = reason.strip().splitlines()[0].rstrip(".") if reason.strip() else ""
+    why = f" ({first})" if first else ""
+    return (
+        f"seat {seat} was blocked",
+        f"Seat {seat} was blocked for the first time {when_text}{why}.{resets} Further blocks {when_text} "
+        "are not announced.",
+    )
+
+
+def seat_credits(seat: str, pct: int, threshold: int, used: int, budget: int, window: str) -> tuple[str, str]:
+    span = {"daily": "daily", "weekly": "weekly", "monthly": "monthly", "sliding_24h": "24-hour"}
+    label = span.get(window, window)
+    return (
+        f"seat {seat}: {pct}% of its {label} credit budget",
+        f"Seat {seat} has used {used} of its {budget} {label} credits ({pct}%, threshold {threshold}%).",
+    )
+
+
 def sample() -> tuple[str, str]:
     return "Governor test alert", "This is a test from Claude Governor: this channel works."

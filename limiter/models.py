@@ -8,6 +8,7 @@ from django.db.models import Q
 from .engine import CREDITS, PER_MODEL, RULE_TYPES, STATUSES, TIME_OF_DAY, RuleSpec
 from .families import UNKNOWN_AS_DEFAULT, UNKNOWN_COSTLIEST, UNKNOWN_DENY, is_valid_family
 from .usage_models import (  # noqa: F401 - registered with the app and imported from here
+    BlockNotice,
     CreditHold,
     PromptTally,
     PromptTallyMark,

@@ -14,7 +14,7 @@ from config import attempts
 from config.crypto import digest, new_token, random_code
 from monitoring import eventlog
 
-from . import counters, engine, selectors
+from . import alert_events, counters, engine, selectors
 from .errors import InvalidCode, InvalidInput, TooManyAttempts
 from .models import (
     CreditHold,
@@ -251,4 +251,4 @@ def prune_old_events(*, now: datetime | None = None) -> int:
     # One deployment has one team (team_current); the log follows its retention.
     removed += eventlog.prune(retention_days=team_current().event_retention_days, now=now)
     CreditHold.objects.filter(expires_at__lte=now).delete()
-    return removed
+    return removed + alert_events.prune(now)

@@ -14,7 +14,7 @@ from django.db.models import Q
 
 from monitoring import broadcast, feed
 
-from . import admission, counters, engine, selectors, statements
+from . import admission, alert_events, counters, engine, selectors, statements
 from .families import UNKNOWN_DENY, resolve_family
 from .models import Device, HookToken, Seat, SessionEvent, Team, UsageEvent
 
@@ -139,6 +139,8 @@ def decide_check(
                 seat, session_id or admission.anonymous_session(), family, decision, reserve, now
             )
         _record_prompt(token, session_id, family, project_dir, prompt_length, decision, now, hold)
+        if not decision.allowed:
+            alert_events.note_block(seat, rules, decision, now)
     return outcome
 
 
@@ -267,6 +269,7 @@ def record_count(
             if inserted:
                 event.pk = inserted[0][0]
             counters.add_turn(event, team)
+            alert_events.note_count(seat, event, now)
     except IntegrityError:
         if event_id is None or not UsageEvent.objects.filter(seat=seat, event_id=event_id).exists():
             raise

@@ -190,3 +190,22 @@ class SeatAccount(models.Model):
             overlapping = overlapping.filter(since__lt=self.until)
         if overlapping.exists():
             raise ValidationError("A seat uses one account at a time: this period overlaps another one.")
+
+
+class BlockNotice(models.Model):
+    """The first block of a seat in one window of one rule, so that only that block enters the event log.
+
+    Its unique key is what /check looks up when it denies: one indexed existence check per blocked prompt,
+    nothing when a prompt is allowed (limiter/alert_events.py)."""
+
+    seat = models.ForeignKey("limiter.Seat", on_delete=models.CASCADE, related_name="+")
+    rule_key = models.CharField(max_length=64)
+    window_start = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["seat", "rule_key", "window_start"], name="block_notice_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.seat_id} blocked by {self.rule_key} from {self.window_start}"

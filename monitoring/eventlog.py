@@ -16,6 +16,9 @@ from . import broadcast, feed
 from .models import Event
 
 SEAT_STATUS = "seat.status"
+# The first block of a seat in a window, and a counted turn taking a credit budget past a 5 % step.
+SEAT_BLOCKED = "seat.blocked"
+SEAT_CREDITS = "seat.credits"
 RULE_CHANGED = "rule.changed"
 SETTING_CHANGED = "setting.changed"
 INSTALL_CODE_ISSUED = "install_code.issued"

@@ -137,3 +137,34 @@ def test_the_silence_link_opens_a_prefilled_form(receivers):
     assert page.status_code == 200
     assert f'<option value="{acct.pk}" selected>team-max</option>' in body
     assert 'value="silenced from an alert"' in body
+
+
+def test_role_user_sends_a_test_through_their_own_channel_from_its_page(receivers):
+    uma = person("uma", roles.USER)
+    mine = channel_create(kind="webhook", name="uma-hook", config={"url": f"{receivers.url}/hook/uma"})
+    Channel.objects.filter(pk=mine.pk).update(owner=uma.user)
+    url = f"/admin/alerts/channel/{mine.pk}/send-test/"
+    assert url in uma.get(f"/admin/alerts/channel/{mine.pk}/change/").content.decode()
+    page = uma.post(url, follow=True)
+    assert page.redirect_chain == [(f"/admin/alerts/channel/{mine.pk}/change/", 302)]
+    assert "uma-hook: test sent." in page.content.decode().lower()
+    assert len(receivers.received("/hook/uma")) == 1
+
+
+def test_role_user_cannot_test_someone_elses_channel(discord, receivers):
+    uma = person("uma", roles.USER)
+    assert uma.post(f"/admin/alerts/channel/{discord.pk}/send-test/").status_code == 403
+    assert receivers.received() == []
+
+
+def test_readonly_cannot_test_a_channel_and_sees_no_button(discord, receivers):
+    reader = person("rita", roles.READONLY)
+    assert "send-test" not in reader.get(f"/admin/alerts/channel/{discord.pk}/change/").content.decode()
+    assert reader.post(f"/admin/alerts/channel/{discord.pk}/send-test/").status_code == 403
+    assert receivers.received() == []
+
+
+def test_sending_a_test_needs_a_post(discord, receivers):
+    admin = person("root", roles.ADMIN)
+    assert admin.get(f"/admin/alerts/channel/{discord.pk}/send-test/").status_code == 405
+    assert receivers.received() == []

@@ -126,6 +126,17 @@ class Command(BaseCommand):
             "--seats", action="store_true", help="Also say when a seat is paused or killed."
         )
         subscribe.add_argument(
+            "--seat-blocks",
+            action="store_true",
+            help="Also say when a seat is blocked: once per seat and window of the blocking rule.",
+        )
+        subscribe.add_argument(
+            "--seat-credits",
+            type=int,
+            metavar="PCT",
+            help="Also say when a seat reaches PCT%% of a credit budget (a multiple of 5), once per window.",
+        )
+        subscribe.add_argument(
             "--forecast", action="store_true", help="Also say when a window will run out before it resets."
         )
         subscribe.add_argument("--quiet", type=quiet, help="'DAYS HH:MM-HH:MM [ZONE]'.")
@@ -176,6 +187,8 @@ class Command(BaseCommand):
             notify_credentials=not options["no_credentials"],
             notify_forecast=options["forecast"],
             notify_seats=options["seats"],
+            notify_seat_blocks=options["seat_blocks"],
+            notify_seat_credits=options["seat_credits"],
             notify_credits=options["credits"],
             quiet=options["quiet"],
         )
