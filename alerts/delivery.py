@@ -21,7 +21,7 @@ from monitoring import eventlog
 
 from . import silencing, texts, transports
 from .models import Channel, Delivery
-from .transports.base import Alert, ConfigError, Message, Outcome, TransportError
+from .transports.base import Alert, ConfigError, Message, Outcome, TransportError, mask
 
 log = logging.getLogger(__name__)
 
@@ -196,9 +196,30 @@ def _finish(
             return Result("lease lost", error)  # too slow: another worker took the delivery over
         if not delivery.is_test and delivery.event_id is not None and status != Status.SILENCED:
             kind = eventlog.ALERT_DELIVERED if status == Status.SENT else eventlog.ALERT_FAILED
-            data = {"delivery": delivery.pk, "channel": delivery.channel.name, "attempts": delivery.attempts}
-            eventlog.record(kind, data=data | ({"error": error} if status != Status.SENT else {}))
+            data = {
+                "delivery": delivery.pk,
+                "channel": delivery.channel.name,
+                "attempts": delivery.attempts,
+                # What went out, for the live feed: the alerts' titles, never the channel's config.
+                "titles": [str(a.get("title", "")) for a in delivery.alerts or []],
+            }
+            if status != Status.SENT:
+                data["error"] = without_secrets(error, delivery.channel)
+            eventlog.record(kind, data=data)
     return Result(status, error, provider_id=provider_id)
+
+
+def without_secrets(text: str, channel: Channel) -> str:
+    """The text with any of the channel's secret values masked: every staff member reads the event log, and a
+    provider's reply or a library's error may echo a token back."""
+    if channel.kind not in transports.KINDS:
+        return text
+    config = channel.config
+    for key in transports.get(channel.kind).secret_fields:
+        value = str(config.get(key) or "")
+        if len(value) >= 4 and value in text:
+            text = text.replace(value, mask(value))
+    return text
 
 
 def _log_attempt(delivery: Delivery, outcome: str, status, provider_id: str, error: str, took: float) -> None:

@@ -57,6 +57,9 @@ def note_block(seat: Seat, rules: list[engine.RuleSpec], decision: engine.Decisi
             "reason": decision.reason or "",
             "cause": decision.cause or "",
             "rule": decision.rule_id or "",
+            # What ran out, for the feed's one line ("opus 5/day reached"); the reason is the long form.
+            "family": (rule.model or "") if rule is not None else "",
+            "limit": rule.value if rule is not None else None,
             "window": window,
             "window_start": start.isoformat(),
             "resets_at": decision.resets_at.isoformat() if decision.resets_at else None,

@@ -6,7 +6,9 @@ limiter's session events (prompts allowed and blocked), `u` the limiter's counte
 """
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+
+from django.utils import timezone
 
 EVENT, SESSION, USAGE = "e", "s", "u"
 STREAMS = (EVENT, SESSION, USAGE)
@@ -149,4 +151,83 @@ def describe(message: dict) -> str:
         return f"{data.get('label', '?')}: credential {data.get('before')} → {data.get('after')}"
     if kind == "window.reset":
         return f"{data.get('label', '?')}: {data.get('limit_type')} window {data.get('kind')}"
+    if kind in _ALERT_LINES:
+        return _ALERT_LINES[kind](data, message["timestamp"])
     return f"{kind}{by}: {data.get('summary') or data.get('title') or ''}".rstrip(": ")
+
+
+# The limiter's and the alerts app's events, one line each. Times are in the zone the page renders in (the
+# team's, activated per request); dashboard.js formats live rows in the same zone, the same way.
+_UNITS = {"daily": "day", "day": "day", "weekly": "week", "monthly": "month", "sliding_24h": "24 h"}
+_BUDGETS = {"daily": "daily", "weekly": "weekly", "monthly": "monthly", "sliding_24h": "24-hour"}
+
+
+def _local(iso: str, since: str) -> str:
+    """A moment as "00:00 Europe/Berlin", with its date when it is a day or more after `since`."""
+    moment = datetime.fromisoformat(iso)
+    local = timezone.localtime(moment)
+    near = moment - datetime.fromisoformat(since) < timedelta(days=1)
+    return f"{local:%H:%M}" if near else f"{local:%Y-%m-%d %H:%M}"
+
+
+def _zone() -> str:
+    return timezone.get_current_timezone_name()
+
+
+def _blocked(data: dict, at: str) -> str:
+    window, limit, cause = data.get("window", ""), data.get("limit"), data.get("cause")
+    unit = _UNITS.get(window, window)
+    if cause == "per_model" and limit is not None:
+        what = f"{data.get('family') or 'all models'} {limit}/{unit} reached"
+    elif cause == "credits" and limit is not None:
+        what = f"{limit} credits/{unit} reached"
+    else:  # time of day, unknown models, events written before the limit was recorded: the reason's headline
+        lines = str(data.get("reason") or "").strip().splitlines()
+        what = lines[0].rstrip(".") if lines else str(cause or "blocked")
+    resets = f" (resets {_local(data['resets_at'], at)} {_zone()})" if data.get("resets_at") else ""
+    return f"{data.get('seat', '?')} blocked: {what}{resets}"
+
+
+def _credits(data: dict, at: str) -> str:
+    used, budget = int(data.get("used") or 0), int(data.get("budget") or 0)
+    step = used * 100 // budget // 5 * 5 if budget > 0 else 0  # the 5 % step the turn crossed
+    window = data.get("window", "")
+    label = _BUDGETS.get(window, window)
+    return f"{data.get('seat', '?')} used {step}% of the {label} credit budget ({used}/{budget})"
+
+
+def _titles(titles: list[str]) -> str:
+    more = f" (+{len(titles) - 1} more)" if len(titles) > 1 else ""
+    return f"{titles[0]}{more}" if titles else ""
+
+
+def _fired(data: dict, at: str) -> str:
+    alerts, silenced = data.get("alerts") or [], data.get("silenced") or []
+    titles = [str(a.get("title", "")) for a in alerts] or [str(s.get("title", "")) for s in silenced]
+    channels = {c for a in alerts for c in a.get("channels") or []}
+    line = f"Alert fired: {_titles(titles)}"
+    if channels:
+        line += f", to {len(channels)} channel{'s' if len(channels) > 1 else ''}"
+    if data.get("deferred_until"):
+        line += f", held for quiet hours until {_local(data['deferred_until'], at)} {_zone()}"
+    if silenced:
+        line += f", silenced on {len({s.get('channel') for s in silenced})}"
+    return line
+
+
+def _delivered(data: dict, at: str) -> str:
+    titles = _titles([str(t) for t in data.get("titles") or []])
+    return f"Alert sent to #{data.get('channel', '?')}" + (f": {titles}" if titles else "")
+
+
+def _failed(data: dict, at: str) -> str:
+    return f"Alert to #{data.get('channel', '?')} failed: {data.get('error') or 'unknown error'}"
+
+
+_ALERT_LINES = {
+    "seat.blocked": _blocked,
+    "seat.credits": _credits,
+    "alert.fired": _fired,
+    "alert.delivered": _delivered,
+    "alert.failed": _failed,
+}

@@ -28,7 +28,8 @@ FEED_KINDS = [
     ("user_status", "sessions"), ("user_status_change", "status changes"), ("user_killed", "kills"),
     ("rule.changed", "rules"), ("setting.changed", "settings"), ("install_code.issued", "install codes"),
     ("token.revoked", "tokens"), ("poll.result", "polls"), ("credential.state", "credentials"),
-    ("window.reset", "window resets"), ("alert.fired", "alerts fired"),
+    ("window.reset", "window resets"), ("seat.blocked", "seats blocked"),
+    ("seat.credits", "credit budget steps"), ("alert.fired", "alerts fired"),
     ("alert.delivered", "alerts delivered"), ("alert.failed", "alerts failed"),
 ]
 

@@ -2,6 +2,7 @@
 lease, retries that honour each provider's retry hint, permanent errors that disable the channel, the test
 button."""
 
+import json
 import time
 from datetime import timedelta
 
@@ -12,7 +13,7 @@ from alerts import delivery as sending
 from alerts.models import Channel, Delivery
 from alerts.services import channel_create
 from alerts.transports.base import Alert
-from monitoring import eventlog
+from monitoring import eventlog, feed
 from monitoring.models import Event
 from tests.fakes.alert_receivers import (
     PUSHOVER_TOKEN,
@@ -205,3 +206,21 @@ def test_send_test_uses_the_resolved_config_when_firing_is_a_noop(receivers):
     channel = channel_create(kind="webhook", name="r", config={"resolved_url": f"{receivers.url}/resolved"})
     assert sending.send_test(channel).status == Delivery.Status.SENT
     assert len(receivers.received("/resolved")) == 1
+
+
+def test_the_live_feed_says_where_an_alert_went_and_what_it_said(receivers):
+    hook = webhook_channel(receivers, name="ops")
+    attempt(queued(hook))
+    event = Event.objects.get(kind=eventlog.ALERT_DELIVERED)
+    assert feed.describe(feed.present_event(event)) == "Alert sent to #ops: acct-42: 91% of 5-hour limit"
+
+
+def test_a_failed_alert_is_logged_without_the_channels_secret_even_when_the_provider_echoes_it(receivers):
+    hook = webhook_channel(receivers, name="ops")
+    secret_url = hook.config["url"]
+    receivers.script("/hook/", Reply(422, f"unknown target {secret_url}"))
+    assert secret_url in attempt(queued(hook)).error  # the channel's own page may show it; the log may not
+    event = Event.objects.get(kind=eventlog.ALERT_FAILED)
+    line = feed.describe(feed.present_event(event))
+    assert secret_url not in json.dumps(event.data) and secret_url not in line
+    assert line.startswith("Alert to #ops failed: message refused (HTTP 422): HTTP 422 unknown target …")

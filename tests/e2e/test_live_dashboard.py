@@ -12,6 +12,7 @@ import statistics
 import time
 import urllib.request
 import uuid
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,8 @@ from django.utils import timezone
 from accounts.services import account_poll
 from accounts.tests.conftest import fake  # noqa: F401 - the loopback Claude API fixture
 from accounts.tests.helpers import cookie_account
-from limiter import services
+from limiter import reports, services
+from monitoring import eventlog, feed
 from tests.app_servers import AppServer
 from tests.fakes.claude_api import legacy_usage
 
@@ -126,6 +128,8 @@ def test_counts_polls_and_kills_reach_the_dashboard_without_a_reload(browser, fa
     assert page.locator(gauge).inner_text() == "64"
     assert page.locator("#feed li", has_text="team-max: poll ok").count() >= 1
 
+    _alert_events_read_as_the_server_words_them(page, alice)
+
     services.seat_set_status(seat=alice, status="killed", by="boss")
     badge = f'.card.seat[data-seat="{alice.pk}"] [data-role="status"]'
     second_tab.wait_for_selector(f"{badge}.status-killed", timeout=10_000)
@@ -157,3 +161,54 @@ def test_counts_polls_and_kills_reach_the_dashboard_without_a_reload(browser, fa
     phone.screenshot(path=str(ARTIFACTS / f"dashboard-phone-dark-{mode}.png"), full_page=True)
     for web in webs:
         assert "Traceback" not in web.log(), web.log()[-3000:]
+
+
+def _alert_events_read_as_the_server_words_them(page, seat) -> None:
+    """dashboard.js words live rows itself; each must read as monitoring.feed words it on a first render."""
+    now = timezone.now()
+    resets, later = (now + timedelta(hours=3)).isoformat(), (now + timedelta(days=2)).isoformat()
+    samples = [
+        (
+            eventlog.SEAT_BLOCKED,
+            {
+                "seat": "Alice",
+                "cause": "per_model",
+                "family": "opus",
+                "limit": 5,
+                "window": "daily",
+                "resets_at": resets,
+                "reason": "Daily opus limit reached.",
+            },
+        ),
+        (
+            eventlog.SEAT_BLOCKED,
+            {
+                "seat": "Alice",
+                "cause": "time_of_day",
+                "window": "day",
+                "reason": "Opus is only available 08:00 - 20:00 (UTC).\nTry another model.",
+            },
+        ),
+        (eventlog.SEAT_CREDITS, {"seat": "Alice", "window": "sliding_24h", "budget": 300, "used": 241}),
+        (
+            eventlog.ALERT_FIRED,
+            {
+                "alerts": [
+                    {"title": "team-max: 90% of 5-hour limit", "channels": [1, 2]},
+                    {"title": "team-max: 75% of weekly limit", "channels": [2]},
+                ],
+                "silenced": [{"channel": 3, "title": "t", "reason": "r"}],
+                "deferred_until": later,
+            },
+        ),
+        (eventlog.ALERT_DELIVERED, {"channel": "ops", "titles": ["team-max: 90% of 5-hour limit"]}),
+        (eventlog.ALERT_FAILED, {"channel": "ops", "error": "temporary error (HTTP 502): HTTP 502"}),
+    ]
+    zone = reports.team().tz
+    for kind, data in samples:
+        event = eventlog.record(kind, seat_id=seat.pk if kind.startswith("seat.") else None, data=data)
+        row = page.locator(f'#feed li[data-key="e{event.id}"]')
+        row.wait_for(timeout=10_000)
+        with timezone.override(zone):
+            expected = feed.describe(feed.present_event(event))
+        assert row.inner_text().endswith(expected), (row.inner_text(), expected)

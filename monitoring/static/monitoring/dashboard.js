@@ -151,8 +151,53 @@
         return (d.label || "?") + ": poll " + d.outcome + (levels ? ": " + levels : d.error ? ": " + d.error : "");
       case "credential.state": return (d.label || "?") + ": credential " + d.before + " → " + d.after;
       case "window.reset": return (d.label || "?") + ": " + d.limit_type + " window " + d.kind;
+      case "seat.blocked": return blockedLine(d, m.timestamp);
+      case "seat.credits": return creditsLine(d);
+      case "alert.fired": return firedLine(d, m.timestamp);
+      case "alert.delivered": var sent = titlesText(d.titles || []);
+        return "Alert sent to #" + (d.channel || "?") + (sent ? ": " + sent : "");
+      case "alert.failed": return "Alert to #" + (d.channel || "?") + " failed: " + (d.error || "unknown error");
       default: return m.type + by + (d.summary || d.title ? ": " + (d.summary || d.title) : "");
     }
+  }
+
+  // The limiter's and the alerts app's events, as monitoring/feed.py words them.
+  var UNITS = {daily: "day", day: "day", weekly: "week", monthly: "month", sliding_24h: "24 h"};
+  var BUDGETS = {daily: "daily", weekly: "weekly", monthly: "monthly", sliding_24h: "24-hour"};
+  var hhmm = new Intl.DateTimeFormat("en-GB", {timeZone: zone, hour: "2-digit", minute: "2-digit", hourCycle: "h23"});
+  var ymd = new Intl.DateTimeFormat("en-CA", {timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit"});
+  function local(iso, since) {
+    var moment = new Date(iso);
+    var near = moment - new Date(since) < 86400000;
+    return (near ? "" : ymd.format(moment) + " ") + hhmm.format(moment) + " " + zone;
+  }
+  function blockedLine(d, at) {
+    var unit = UNITS[d.window] || d.window || "", what;
+    if (d.cause === "per_model" && d.limit != null) { what = (d.family || "all models") + " " + d.limit + "/" + unit + " reached"; }
+    else if (d.cause === "credits" && d.limit != null) { what = d.limit + " credits/" + unit + " reached"; }
+    else { what = (String(d.reason || "").trim().split("\n")[0] || "").replace(/\.+$/, "") || d.cause || "blocked"; }
+    return (d.seat || "?") + " blocked: " + what + (d.resets_at ? " (resets " + local(d.resets_at, at) + ")" : "");
+  }
+  function creditsLine(d) {
+    var used = parseInt(d.used, 10) || 0, budget = parseInt(d.budget, 10) || 0;
+    var step = budget > 0 ? Math.floor(Math.floor(used * 100 / budget) / 5) * 5 : 0;
+    return (d.seat || "?") + " used " + step + "% of the " + (BUDGETS[d.window] || d.window || "") +
+      " credit budget (" + used + "/" + budget + ")";
+  }
+  function titlesText(titles) {
+    return titles.length ? titles[0] + (titles.length > 1 ? " (+" + (titles.length - 1) + " more)" : "") : "";
+  }
+  function firedLine(d, at) {
+    var alerts = d.alerts || [], silenced = d.silenced || [], channels = new Set(), quiet = new Set();
+    var titles = alerts.length ? alerts.map(function (a) { return a.title || ""; })
+      : silenced.map(function (s) { return s.title || ""; });
+    alerts.forEach(function (a) { (a.channels || []).forEach(function (c) { channels.add(c); }); });
+    silenced.forEach(function (s) { quiet.add(s.channel); });
+    var line = "Alert fired: " + titlesText(titles);
+    if (channels.size) { line += ", to " + channels.size + " channel" + (channels.size > 1 ? "s" : ""); }
+    if (d.deferred_until) { line += ", held for quiet hours until " + local(d.deferred_until, at); }
+    if (quiet.size) { line += ", silenced on " + quiet.size; }
+    return line;
   }
 
   function addRow(m) {
