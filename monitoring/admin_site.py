@@ -38,6 +38,7 @@ class GovernorAdminSite(admin.AdminSite):
             path("trends.csv", self.admin_view(pages.trends_csv), name="trends-csv"),
             path("limit-hits/", self.admin_view(pages.limit_hits), name="limit-hits"),
             path("seat/<uuid:seat_id>/", self.admin_view(pages.seat_page), name="seat-page"),
+            path("seat/<uuid:seat_id>/card/", self.admin_view(pages.seat_card), name="seat-card"),
             path("account/<int:account_id>/", self.admin_view(pages.account_page), name="account-page"),
         ]
         return own + super().get_urls()

@@ -104,6 +104,17 @@ def seat_page(request: HttpRequest, seat_id) -> HttpResponse:
     return render(request, "monitoring/seat.html", context)
 
 
+def seat_card(request: HttpRequest, seat_id) -> HttpResponse:
+    """One seat's dashboard card, as the dashboard renders it: dashboard.js re-reads it after a counted turn
+    for the figures a live message cannot carry (credits left depend on the seat's open holds)."""
+    if not request.user.has_perm("limiter.view_seat"):
+        raise PermissionDenied
+    cards = seat_cards_view(seat_reports.seat_cards(timezone.now(), seat_ids=[seat_id]))
+    if not cards:
+        raise Http404("No such seat.")
+    return render(request, "monitoring/_seat_card.html", {"s": cards[0], "c": cards[0]["card"]})
+
+
 def account_page(request: HttpRequest, account_id: int) -> HttpResponse:
     if not request.user.has_perm("accounts.view_claudeaccount"):
         raise PermissionDenied

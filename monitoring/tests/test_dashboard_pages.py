@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from accounts.models import ClaudeAccount, UsageSnapshot, WindowReading
 from limiter import counters, services
-from limiter.models import SessionEvent, Team, UsageEvent
+from limiter.models import CreditHold, SessionEvent, Team, UsageEvent
 from monitoring import eventlog, roles
 
 pytestmark = pytest.mark.django_db
@@ -72,6 +72,26 @@ def test_dashboard_is_the_admin_index_with_seats_gauges_and_feed(client_for, tea
     assert 'data-limit-type="weekly"' in html and "at 100 %" in html
     assert "Bob: active → paused by root" in html and "team-max: poll ok: session 48%" in html
     assert re.search(r'data-cursor="e\d+\.s\d+\.u\d+"', html)
+
+
+def test_a_seat_cards_fragment_is_the_dashboards_card_with_credits_left_net_of_open_holds(
+    client_for, team_world
+):
+    ada = team_world["ada"]
+    now = timezone.now()
+    CreditHold.objects.create(
+        seat=ada,
+        session_id="running",
+        family="opus",
+        cost=10,
+        created_at=now,
+        expires_at=now + timedelta(hours=1),
+    )
+    client = client_for(roles.READONLY)
+    card = client.get(f"/admin/seat/{ada.pk}/card/").content.decode()
+    credits = re.search(r'data-role="credits">([^<]*)<', card)
+    assert credits and credits.group(1) == "60 / 100"  # 30 counted and 10 held of a weekly 100
+    assert f'data-role="credits">{credits.group(1)}<' in client.get("/admin/").content.decode()
 
 
 def test_pages_carry_no_inline_script_or_event_handlers(client_for, team_world):

@@ -50,6 +50,7 @@ CUSTOM_VIEWS = {
     "admin:trends-csv": (ALL_STAFF, lambda people: []),
     "admin:limit-hits": (ALL_STAFF, lambda people: []),
     "admin:seat-page": (ALL_STAFF, lambda people: [_any_seat()]),
+    "admin:seat-card": (ALL_STAFF, lambda people: [_any_seat()]),
     "admin:account-page": (ALL_STAFF, lambda people: [_any_account()]),
 }
 

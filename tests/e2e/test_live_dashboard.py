@@ -48,6 +48,17 @@ def webs(tmp_path):
         web.stop()
 
 
+def _post(web: AppServer, token: str, path: str, body: dict) -> dict:
+    request = urllib.request.Request(
+        f"{web.url}{path}",
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
 def _count(web: AppServer, token: str, session: str) -> dict:
     body = {
         "model": "claude-opus-4-5",
@@ -56,14 +67,12 @@ def _count(web: AppServer, token: str, session: str) -> dict:
         "response_length": 100,
         "event_id": str(uuid.uuid4()),
     }
-    request = urllib.request.Request(
-        f"{web.url}/api/v1/count",
-        data=json.dumps(body).encode(),
-        method="POST",
-        headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.loads(response.read())
+    return _post(web, token, "/api/v1/count", body)
+
+
+def _check(web: AppServer, token: str, session: str) -> dict:
+    body = {"model": "claude-opus-4-5", "session_id": session, "project_dir": "/src", "prompt_length": 5}
+    return _post(web, token, "/api/v1/check", body)
 
 
 WATCH = """([selector, name]) => {
@@ -105,6 +114,10 @@ def test_counts_polls_and_kills_reach_the_dashboard_without_a_reload(browser, fa
     second_tab.goto(f"{web_b.url}/admin/")
     second_tab.wait_for_selector("#live-status:text('Live')", timeout=10_000)
 
+    credits = f'.card.seat[data-seat="{alice.pk}"] [data-role="credits"]'
+    assert page.locator(credits).inner_text() == "100000 / 100000"
+    assert _check(web_a, token, "running")["allowed"] is True  # holds 10 credits until its turn is counted
+
     bar = f'.card.seat[data-seat="{alice.pk}"] .bar[data-family="opus"] [data-role="used"]'
     page.evaluate(WATCH, [bar, "seatChanges"])
     latencies = []
@@ -117,6 +130,8 @@ def test_counts_polls_and_kills_reach_the_dashboard_without_a_reload(browser, fa
     today = f'.card.seat[data-seat="{alice.pk}"] [data-role="today"]'
     assert page.locator(today).inner_text() == f"opus {COUNTS}"  # was "no turns" when the page loaded
     assert page.locator("#feed li", has_text="turn counted").count() >= COUNTS
+    # 20 turns of 10 credits counted and the running prompt's hold, as a first render of the card shows them.
+    page.wait_for_selector(f'{credits}:text-is("99790 / 100000")', timeout=10_000)
 
     gauge = f'.card.account[data-account="{account.pk}"] .gauge[data-limit-type="session"] [data-role="pct"]'
     page.evaluate(WATCH, [gauge, "gaugeChanges"])

@@ -83,6 +83,7 @@
       var last = card.querySelector('[data-role="last-seen"]');
       if (last) { last.textContent = "just now"; }
       addToToday(card, m);
+      refreshCredits(m.userId);
     } else if ((m.type === "user_status_change" || m.type === "user_killed") && (card = seatCard(m.userId))) {
       var badge = card.querySelector('[data-role="status"]');
       badge.textContent = m.newStatus;
@@ -103,6 +104,32 @@
       card.querySelector('[data-role="dot"]').className = "dot state-" + m.data.after;
       card.querySelector('[data-role="state"]').textContent = m.data.after;
     }
+  }
+
+  // Credits left are the budget minus what was counted minus the seat's open holds, which no live message
+  // carries: after a counted turn the page re-reads the card the server renders and takes its figure. One
+  // request per seat at a time; turns counted meanwhile ask for one more read once it is back.
+  var refreshing = {};
+  function refreshCredits(seatId) {
+    var card = seatCard(seatId);
+    if (!card || !card.dataset.card) { return; }
+    if (refreshing[seatId]) { refreshing[seatId] = "again"; return; }
+    refreshing[seatId] = "busy";
+    function done() {
+      var again = refreshing[seatId] === "again";
+      delete refreshing[seatId];
+      if (again) { refreshCredits(seatId); }
+    }
+    fetch(card.dataset.card, {credentials: "same-origin", headers: {Accept: "text/html"}}).then(function (response) {
+      if (!response.ok) { throw new Error("card " + response.status); }
+      return response.text();
+    }).then(function (html) {
+      var fragment = document.createElement("template");
+      fragment.innerHTML = html;
+      var fresh = fragment.content.querySelector('[data-role="credits"]');
+      var shown = seatCard(seatId) && seatCard(seatId).querySelector('[data-role="credits"]');
+      if (fresh && shown && shown.textContent !== fresh.textContent) { shown.textContent = fresh.textContent; }
+    }).then(done, done);  // a failed read leaves the figure as it was; the next turn tries again
   }
 
   // Today's turns per family and the hourly sparkline, as monitoring/charts.py:sparkline draws it.
