@@ -205,7 +205,7 @@ def _fired(data: dict, at: str) -> str:
     alerts, silenced = data.get("alerts") or [], data.get("silenced") or []
     titles = [str(a.get("title", "")) for a in alerts] or [str(s.get("title", "")) for s in silenced]
     channels = {c for a in alerts for c in a.get("channels") or []}
-    line = f"Alert fired: {_titles(titles)}"
+    line = f"Alert fired: {_titles(titles)}" if titles else "Alert fired"
     if channels:
         line += f", to {len(channels)} channel{'s' if len(channels) > 1 else ''}"
     if data.get("deferred_until"):

@@ -127,3 +127,8 @@ def test_the_feeds_kind_filter_offers_every_kind_the_event_log_writes():
     }
     assert written - {eventlog.SEAT_STATUS} <= offered  # status changes are filtered by their v1 names
     assert {"user_status_change", "user_killed"} <= offered
+
+
+def test_a_fired_alert_without_titles_still_reads_as_a_sentence():
+    event = Event(id=1, kind=eventlog.ALERT_FIRED, at=timezone.now(), data={"rule": "weekly 90%"})
+    assert feed.describe(feed.present_event(event)) == "Alert fired"

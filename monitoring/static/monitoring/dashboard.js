@@ -220,7 +220,7 @@
       : silenced.map(function (s) { return s.title || ""; });
     alerts.forEach(function (a) { (a.channels || []).forEach(function (c) { channels.add(c); }); });
     silenced.forEach(function (s) { quiet.add(s.channel); });
-    var line = "Alert fired: " + titlesText(titles);
+    var line = titles.length ? "Alert fired: " + titlesText(titles) : "Alert fired";
     if (channels.size) { line += ", to " + channels.size + " channel" + (channels.size > 1 ? "s" : ""); }
     if (d.deferred_until) { line += ", held for quiet hours until " + local(d.deferred_until, at); }
     if (quiet.size) { line += ", silenced on " + quiet.size; }
