@@ -264,11 +264,13 @@ class SubscriptionForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if not self.instance.pk and not self.initial.get("thresholds"):
+        # A view-only admin (role readonly) builds this form with none of its fields.
+        if "thresholds" in self.fields and not self.instance.pk and not self.initial.get("thresholds"):
             # Shown so people see what they get; left as is, the runtime default applies.
             self.fields["thresholds"].help_text += f" Now: {AlertSettings.current_thresholds()}."
-        # Only read with seat credit alerts on: a form (or a script) without it keeps the default.
-        self.fields["seat_credit_pct"].required = False
+        if "seat_credit_pct" in self.fields:
+            # Only read with seat credit alerts on: a form (or a script) without it keeps the default.
+            self.fields["seat_credit_pct"].required = False
 
     def clean_seat_credit_pct(self):
         value = self.cleaned_data.get("seat_credit_pct")

@@ -153,6 +153,8 @@ def _drop_silenced(delivery: Delivery, now: datetime) -> bool:
 
 
 def _failed(delivery: Delivery, token: str, now: datetime, exc: TransportError, took: float) -> Result:
+    # Masked once here, so the worker log, the delivery, the channel's reason and the event all get the same.
+    exc.message = without_secrets(exc.message, delivery.channel)
     _log_attempt(delivery, str(exc.outcome), exc.status, "", exc.message, took)
     text = describe(exc)
     if exc.outcome == Outcome.PERMANENT:
@@ -262,6 +264,7 @@ def send_test(channel: Channel, now: datetime | None = None) -> Result:
         sent = transport.send(config, Message((alert,), key=str(delivery.key)))
     except (TransportError, ConfigError) as exc:
         error = exc if isinstance(exc, TransportError) else TransportError(Outcome.PERMANENT, str(exc))
+        error.message = without_secrets(error.message, channel)
         _log_attempt(
             delivery, str(error.outcome), error.status, "", error.message, time.monotonic() - started
         )

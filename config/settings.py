@@ -269,7 +269,11 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.server": {"level": "WARNING"}},
+    "loggers": {
+        "django.server": {"level": "WARNING"},
+        # httpx logs every request's full URL at INFO: a Discord or Slack webhook URL is the secret itself.
+        "httpx": {"level": "WARNING"},
+    },
 }
 
 
