@@ -21,7 +21,7 @@ from .base import (
 from .config import Install
 from .counts import queue_count, replay_queue, send_count
 from .gate import on_prompt
-from .jsonfast import json_loads
+from .jsonfast import read_stdin_object
 from .paths import log
 from .server import apply_answer, do_sync, react_to_status
 from .state import load_session, load_state, reported_model, save_session, server_now, update_state
@@ -171,13 +171,7 @@ def on_stop(paths, install, inp):
 
 
 def run_hook(paths, event):
-    raw = sys.stdin.buffer.read() if not sys.stdin.isatty() else b""
-    try:
-        inp = json_loads(raw) if raw.strip() else {}
-    except ValueError:
-        inp = {}
-    if not isinstance(inp, dict):
-        inp = {}
+    _, inp = read_stdin_object()
     event = event or inp.get("hook_event_name")
     handler = {
         "SessionStart": on_session_start,

@@ -4,6 +4,8 @@
 # imports `enum`). CPython's `_json` has the same scanner and encoder without those imports; where it is
 # missing or differs, the json package is used instead.
 
+import sys
+
 _SCANNER = None
 
 
@@ -81,3 +83,14 @@ def pretty_json(obj):
     import json
 
     return json.dumps(obj, indent=2).encode() + b"\n"
+
+
+def read_stdin_object():
+    """What Claude Code wrote to stdin, as (raw bytes, object): an empty, malformed or non-object input is {},
+    so a hook or the status line never fails on what it was handed."""
+    raw = sys.stdin.buffer.read() if not sys.stdin.isatty() else b""
+    try:
+        value = json_loads(raw) if raw.strip() else {}
+    except ValueError:
+        value = {}
+    return raw, value if isinstance(value, dict) else {}

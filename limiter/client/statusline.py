@@ -11,7 +11,7 @@ import sys
 
 from .base import Broken, iso, now_utc, parse_iso, read_json, write_atomic
 from .config import Install
-from .jsonfast import json_loads
+from .jsonfast import json_loads, read_stdin_object
 from .paths import LAUNCHER_NAME, home_dir
 from .state import load_state, record_reported_model, reported_model
 
@@ -24,13 +24,7 @@ def statusline_command(python, launcher):
 
 
 def run(paths):
-    raw = sys.stdin.buffer.read() if not sys.stdin.isatty() else b""
-    try:
-        inp = json_loads(raw) if raw.strip() else {}
-    except ValueError:
-        inp = {}
-    if not isinstance(inp, dict):
-        inp = {}
+    raw, inp = read_stdin_object()
     try:
         install = Install(paths)
         ours = budget_line(paths, inp) if install.present else None
