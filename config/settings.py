@@ -167,8 +167,11 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-    # kombu's SQLAlchemy transport: a durable queue in a SQLite file, no server needed.
-    CELERY_BROKER_URL = f"sqla+sqlite:///{VAR_DIR / 'celery-broker.sqlite3'}"
+    # kombu's SQLAlchemy transport: a durable queue in a SQLite file, no server needed, polled five times a
+    # second rather than once (config/broker.py).
+    from config.broker import SCHEME as _BROKER_SCHEME
+
+    CELERY_BROKER_URL = f"{_BROKER_SCHEME}+sqlite:///{VAR_DIR / 'celery-broker.sqlite3'}"
 
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = "UTC"
