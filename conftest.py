@@ -20,6 +20,17 @@ if _in_ci():
     hypothesis_settings.load_profile("ci")
 
 
+@pytest.fixture
+def live(transactional_db, settings):
+    """The app on a real loopback HTTP server (tests/live.py); the test may stop() and start() it again."""
+    from tests.live import LiveServer
+
+    settings.ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
+    server = LiveServer().start()
+    yield server
+    server.stop()
+
+
 @pytest.fixture(scope="session")
 def django_db_modify_db_settings_xdist_suffix():
     """Replaces pytest-django's: config/test_settings.py already names each xdist worker's database."""
@@ -36,7 +47,7 @@ def _leave_no_redis_keys_behind():
 @pytest.fixture(scope="session")
 def redis_url() -> str:
     """A Redis for tests that need one even on the embedded (SQLite) run; keys stay under the run's prefix."""
-    return os.environ.get("REDIS_URL") or os.environ.get("GOVERNOR_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+    return os.environ.get("REDIS_URL") or os.environ.get("GOVERNOR_TEST_REDIS_URL", "redis://127.0.0.1:6379/12")
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
