@@ -10,7 +10,8 @@ from django.db.models import Case, F, IntegerField, OuterRef, Subquery, Value, W
 from django.db.models.functions import Lag
 
 from .forecast import RATE_LOOKBACK, Forecast, forecast
-from .models import ClaudeAccount, UsageSnapshot, WindowReading, WindowReset
+from .models import AccountSettings, ClaudeAccount, UsageSnapshot, WindowReading, WindowReset
+from .selectors import freshness, withheld_forecast
 
 SHOWN = ("id", "label", "state", "state_since", "last_error", "last_success_at", "last_poll_at", "enabled")
 GAUGE_ORDER = ("session", "weekly")  # then per-model weekly windows, alphabetically
@@ -34,6 +35,7 @@ class AccountGauges:
     last_error: str
     updated_at: datetime | None  # the latest successful poll
     gauges: list[Gauge]
+    stale_reason: str  # why the numbers are not current and not forecast; empty when they are
 
 
 def _gauge_key(limit_type: str) -> tuple[int, str]:
@@ -41,7 +43,8 @@ def _gauge_key(limit_type: str) -> tuple[int, str]:
 
 
 def account_gauges(now: datetime, *, account_id: int | None = None) -> list[AccountGauges]:
-    """Enabled accounts (or one) with their latest windows and a forecast each: three queries in all."""
+    """Enabled accounts (or one) with their latest windows and a forecast each (none from stale numbers):
+    four queries in all."""
     latest = UsageSnapshot.objects.filter(account=OuterRef("pk")).order_by("-taken_at").values("pk")[:1]
     accounts = ClaudeAccount.objects.only(*SHOWN).annotate(latest_id=Subquery(latest)).order_by("label")
     accounts = accounts.filter(pk=account_id) if account_id is not None else accounts.filter(enabled=True)
@@ -54,15 +57,20 @@ def account_gauges(now: datetime, *, account_id: int | None = None) -> list[Acco
         account_id__in=[a.pk for a in rows], taken_at__gte=now - RATE_LOOKBACK, utilization__isnull=False
     ).values_list("account_id", "limit_type", "resets_at", "taken_at", "utilization"):
         history.setdefault((account_id_, limit_type, resets_at), []).append((taken_at, utilization or 0.0))
+    runtime = AccountSettings.current()
     result = []
     for account in rows:
+        shown = sorted(readings.get(account.pk, []), key=lambda r: _gauge_key(r.limit_type))
+        fresh = freshness(account, shown[0].taken_at if shown else None, now, runtime)
         gauges = [
             Gauge(
                 r.limit_type,
                 r.label,
                 r.utilization,
                 r.resets_at,
-                forecast(
+                withheld_forecast(r, fresh.stale_reason)
+                if fresh.stale
+                else forecast(
                     r.limit_type,
                     r.utilization,
                     r.resets_at,
@@ -71,7 +79,7 @@ def account_gauges(now: datetime, *, account_id: int | None = None) -> list[Acco
                     now,
                 ),
             )
-            for r in sorted(readings.get(account.pk, []), key=lambda r: _gauge_key(r.limit_type))
+            for r in shown
         ]
         result.append(
             AccountGauges(
@@ -82,6 +90,7 @@ def account_gauges(now: datetime, *, account_id: int | None = None) -> list[Acco
                 account.last_error,
                 account.last_success_at,
                 gauges,
+                fresh.stale_reason,
             )
         )
     return result

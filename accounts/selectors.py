@@ -87,12 +87,14 @@ def account_usage(
     readings = latest_readings(account)
     fresh = freshness(account, readings[0].taken_at if readings else None, now, runtime)
     if fresh.stale:
-        held = [
-            Forecast(r.limit_type, r.utilization, r.resets_at, None, None, None, None, fresh.stale_reason)
-            for r in readings
-        ]
-        return AccountUsage(fresh, held)
+        return AccountUsage(fresh, [withheld_forecast(r, fresh.stale_reason) for r in readings])
     return AccountUsage(fresh, _forecasts(account, readings, now))
+
+
+def withheld_forecast(reading: WindowReading, reason: str) -> Forecast:
+    """The reading's numbers as they were, with no pace, ETA or verdict, and why."""
+    limit_type, utilization, resets_at = reading.limit_type, reading.utilization, reading.resets_at
+    return Forecast(limit_type, utilization, resets_at, None, None, None, None, reason)
 
 
 def account_forecasts(account: ClaudeAccount, now: datetime) -> list[Forecast]:

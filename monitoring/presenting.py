@@ -29,6 +29,8 @@ def ago(moment: datetime | None, now: datetime) -> str:
 
 def forecast_text(forecast, now: datetime) -> str:
     """ "hits 100% at 14:20, before reset", "lasts to reset", "at 100 %", or "" with too little data."""
+    if forecast.withheld:
+        return "not forecast: numbers are stale"
     if forecast.utilization is None:
         return "unknown"
     if forecast.utilization >= 100:

@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.urls import reverse
 
 from accounts.models import State, UsageSnapshot, WindowReading
 from accounts.selectors import account_usage, fleet_overview, most_headroom
@@ -60,6 +61,25 @@ def test_numbers_after_a_failed_poll_are_stale_and_get_no_forecast(fake, staff_c
     call_command("accounts", "list")
     out = capsys.readouterr().out
     assert "5-hour 33%" in out and "ago)" in out and "stale: the last poll failed" in out
+
+
+def test_dashboard_and_account_page_mark_stale_numbers_and_withhold_their_forecast(fake, staff_client):
+    now = datetime.now(UTC)
+    account, key = cookie_account(fake, _far_behind_pace(now), label="team-max")
+    account = poll(account)
+    pages = ("/admin/", reverse("admin:account-page", args=[account.pk]))
+    for url in pages:
+        page = staff_client.get(url).content.decode()
+        assert "lasts to reset" in page and "stale:" not in page, url
+
+    fake.script(key, EXPIRED)
+    poll(account)
+    for url in pages:
+        page = staff_client.get(url).content.decode()
+        assert ">33.0<" in page or "33.0%" in page, url  # the last-good numbers stay on the card...
+        assert "stale: the last poll failed (credential expired or revoked)" in page, url
+        assert "lasts to reset" not in page, url  # ...but not forecast
+        assert "not forecast: numbers are stale" in page, url
 
 
 def test_numbers_older_than_three_poll_intervals_are_stale_even_while_the_state_is_ok(fake, staff_client):
