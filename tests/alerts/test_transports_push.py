@@ -114,6 +114,16 @@ def test_ntfy_revoked_token_is_permanent_and_429_is_rate_limited(receivers):
     assert (caught.value.outcome, caught.value.retry_after) == (Outcome.RATE_LIMITED, 12.0)
 
 
+def test_ntfy_5xx_is_transient_and_the_next_attempt_is_delivered(receivers):
+    receivers.script("/ntfy", Reply(502, "bad gateway", content_type="text/plain"))
+    with pytest.raises(TransportError) as caught:
+        get("ntfy").send(ntfy(receivers), message())
+    assert caught.value.outcome == Outcome.TRANSIENT
+    assert "502" in str(caught.value)
+    get("ntfy").send(ntfy(receivers), message())  # the script is spent: the server is back
+    assert len(receivers.received("/ntfy")) == 2
+
+
 def matrix(receivers):
     return get("matrix").validate(
         {
