@@ -81,8 +81,10 @@ def tally(state, now, tz, starts=None):
     """(counts, credits, recent turns) per window: the last server report, plus this machine's turns
     since (sent or not). `starts` (window → its start) spares the time zone work where a caller has them.
 
-    A calendar window that began after the report starts empty; the sliding window keeps the report's
-    counts for 24 h, which errs on the strict side. `recent` is the turns this machine knows of.
+    A calendar window that began after the report starts empty. The sliding window keeps the report's
+    counts for 24 h less this machine's own reported turns that have aged out since (it knows their
+    times; those of other machines it does not, so it errs on the strict side for them). `recent` is the
+    turns this machine knows of.
     """
     report = state["report"] if isinstance(state.get("report"), dict) else {}
     report_at = parse_iso(state.get("report_at"))
@@ -102,6 +104,8 @@ def tally(state, now, tz, starts=None):
                 if _int(n) is not None:
                     window_counts[family] = n
             window_credits = _int(base.get("totalCredits")) or 0
+            if window == windows.SLIDING_24H:
+                window_credits = _age_out(window_counts, window_credits, turns, report_at, now)
         for at, family, cost, in_report in turns:
             if at < start or at > now or in_report:
                 continue
@@ -113,3 +117,16 @@ def tally(state, now, tz, starts=None):
     return counts, credits, recent
 
 
+
+
+def _age_out(counts, credits, turns, report_at, now):
+    """Takes out of the report's sliding figures this machine's turns that were inside them and have
+    left the window since (counts in place; returns the credits). A turn's time is when its Stop ran, by
+    the server's clock: the server placed it there or earlier (at the check that admitted it), or, for a
+    turn no check admitted, at its receipt a network round trip later."""
+    left = now - windows.SLIDING_SPAN
+    for at, family, cost, in_report in turns:
+        if in_report and report_at - windows.SLIDING_SPAN <= at < left and counts.get(family, 0) > 0:
+            counts[family] -= 1
+            credits = max(0, credits - cost)
+    return credits

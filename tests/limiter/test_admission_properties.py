@@ -21,7 +21,7 @@ from limiter.models import HookToken, Team, UsageEvent
 
 WEIGHTS = {"opus": 10, "sonnet": 3, "haiku": 1}
 CAPS = {"opus": 2}
-ALL_MODELS_CAP = 4
+ALL_MODELS_CAP = 4  # a per_model rule with no model caps each family on its own (hook API v1 §3.5)
 BUDGET = 30
 SESSIONS = ["s0", "s1", "s2", "s3"]
 HOLD_TTL = timedelta(minutes=30)  # the team default
