@@ -312,7 +312,8 @@ class AccountSettingsAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         try:
             services.account_settings_update(
-                **{f: form.cleaned_data[f] for f in AccountSettingsForm.Meta.fields}
+                **{f: form.cleaned_data[f] for f in AccountSettingsForm.Meta.fields},
+                by=request.user.get_username(),
             )
         except services.AccountError as exc:
             self.message_user(request, str(exc), messages.ERROR)

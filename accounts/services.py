@@ -9,6 +9,8 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from monitoring import eventlog
+
 from . import events
 from .credentials import CredentialError, normalize
 from .models import AccountSettings, ClaudeAccount, Source, State, UsageSnapshot, normalize_org_uuid
@@ -117,23 +119,34 @@ def account_settings_update(
     snapshot_retention: int,
     cookie_expiry_warn_days: int,
     cookie_lifetime_days: int,
+    by: str = "",
 ) -> AccountSettings:
     """Applies on the next beat tick; accounts on their regular schedule move to the new interval.
 
-    The model's validators are the one definition of each range (the admin form applies the same ones)."""
+    The model's validators are the one definition of each range (the admin form applies the same ones).
+    What changed is logged (before → after) in the same transaction."""
+    wanted = {
+        "poll_interval_seconds": poll_interval_seconds,
+        "snapshot_retention": snapshot_retention,
+        "cookie_expiry_warn_days": cookie_expiry_warn_days,
+        "cookie_lifetime_days": cookie_lifetime_days,
+    }
     with transaction.atomic():
         current = AccountSettings.load()
         old_interval = current.poll_interval_seconds
         changed = old_interval != poll_interval_seconds
-        current.poll_interval_seconds = poll_interval_seconds
-        current.snapshot_retention = snapshot_retention
-        current.cookie_expiry_warn_days = cookie_expiry_warn_days
-        current.cookie_lifetime_days = cookie_lifetime_days
+        before = {name: getattr(current, name) for name in wanted}
+        for name, value in wanted.items():
+            setattr(current, name, value)
         try:
             current.full_clean()
         except ValidationError as exc:
             raise AccountError(" ".join(exc.messages)) from None
         current.save()
+        diff = {name: [before[name], value] for name, value in wanted.items() if before[name] != value}
+        if diff:
+            data = {"scope": "accounts", "changes": diff}
+            eventlog.record(eventlog.SETTING_CHANGED, actor=by[:150], data=data)
         if changed:
             # Backed-off and paused accounts keep their own next try; healthy ones keep their grid (the slot
             # of their last poll) and step by the new interval from it.

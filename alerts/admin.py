@@ -21,7 +21,7 @@ from django.utils.html import format_html, format_html_join
 
 from monitoring import roles
 
-from . import config_forms, delivery
+from . import config_forms, delivery, services
 from .models import AlertSettings, Channel, Delivery, Silence, Subscription
 
 CONFIG_HELP = {
@@ -365,3 +365,9 @@ class AlertSettingsAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def save_model(self, request, obj, form, change):
+        saved = services.alert_settings_update(
+            default_thresholds=obj.default_thresholds, by=request.user.get_username()
+        )
+        obj.pk = saved.pk

@@ -9,10 +9,26 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from .delivery import send_test
-from .models import Channel, Silence, Subscription
+from monitoring import eventlog
 
-__all__ = ["channel_create", "send_test", "silence_create", "subscription_create"]
+from .delivery import send_test
+from .models import AlertSettings, Channel, Silence, Subscription
+
+__all__ = ["alert_settings_update", "channel_create", "send_test", "silence_create", "subscription_create"]
+
+
+def alert_settings_update(*, default_thresholds: list[int], by: str = "") -> AlertSettings:
+    """Validated, saved and logged (before → after) in one transaction; read at the next evaluation."""
+    with transaction.atomic():
+        row = AlertSettings.objects.select_for_update().filter(pk=1).first() or AlertSettings(pk=1)
+        before = list(row.default_thresholds or [])
+        row.default_thresholds = default_thresholds
+        row.full_clean()
+        row.save()
+        if before != list(default_thresholds):
+            data = {"scope": "alerts", "changes": {"default_thresholds": [before, list(default_thresholds)]}}
+            eventlog.record(eventlog.SETTING_CHANGED, actor=by[:150], data=data)
+    return row
 
 
 def channel_create(*, kind: str, name: str, config: dict, owner=None) -> Channel:

@@ -117,6 +117,9 @@ def _pct(value) -> str:
     return "?" if value is None else f"{value:g}%"
 
 
+SETTING_SCOPES = {"accounts": "Account polling settings", "alerts": "Alert settings"}
+
+
 def describe(message: dict) -> str:
     """One line of plain text for the feed; static/monitoring/dashboard.js mirrors this for live rows."""
     kind, data, who = message.get("type", ""), message.get("data") or {}, message.get("userName", "")
@@ -137,7 +140,7 @@ def describe(message: dict) -> str:
         return f"Rule of {data.get('owner', '?')}: {before} → {after}{by}"
     if kind == "setting.changed":
         changes = ", ".join(f"{k}: {b} → {a}" for k, (b, a) in (data.get("changes") or {}).items())
-        return f"Team settings: {changes}{by}"
+        return f"{SETTING_SCOPES.get(str(data.get('scope')), 'Team settings')}: {changes}{by}"
     if kind == "install_code.issued":
         return f"Install code issued for {data.get('seat', '?')}{by}"
     if kind == "token.revoked":

@@ -116,6 +116,41 @@ def test_admin_rule_and_team_setting_edits_are_logged_with_before_and_after(seat
     assert (changed.data["before"], changed.data["after"]) == ("100 credits daily", "250 credits daily")
 
 
+def test_account_polling_and_alert_setting_edits_are_logged_with_who_before_and_after(db, client, capsys):
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+
+    from monitoring.feed import describe, present_event
+
+    admin = get_user_model().objects.create_user("root")
+    roles.role_apply(user=admin, role=roles.ADMIN)
+    client.force_login(admin)
+    form = {
+        "poll_interval_seconds": 120, "snapshot_retention": 1000, "cookie_expiry_warn_days": 7,
+        "cookie_lifetime_days": 30,
+    }
+    response = client.post("/admin/accounts/accountsettings/add/", form)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    polling = Event.objects.get(kind=eventlog.SETTING_CHANGED)
+    assert polling.actor == "root" and polling.data["scope"] == "accounts"
+    assert polling.data["changes"]["poll_interval_seconds"] == [300, 120]
+    assert "Account polling settings: poll_interval_seconds: 300 → 120" in describe(present_event(polling))
+
+    call_command("accounts", "settings", "--poll-interval", "90")
+    by_command = Event.objects.filter(kind=eventlog.SETTING_CHANGED).latest("id")
+    assert by_command.actor == "manage.py accounts"
+    assert by_command.data["changes"] == {"poll_interval_seconds": [120, 90]}
+
+    response = client.post("/admin/alerts/alertsettings/add/", {"default_thresholds": "[80, 95]"})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    alerting = Event.objects.filter(kind=eventlog.SETTING_CHANGED).latest("id")
+    assert (alerting.actor, alerting.data["scope"]) == ("root", "alerts")
+    assert alerting.data["changes"] == {"default_thresholds": [[], [80, 95]]}
+    unchanged = Event.objects.count()
+    client.post("/admin/alerts/alertsettings/1/change/", {"default_thresholds": "[80, 95]"})
+    assert Event.objects.count() == unchanged  # saving the same values logs nothing
+
+
 def test_events_after_returns_later_events_oldest_first_filtered_by_kind(seat):
     first = eventlog.record("seat.status", seat_id=seat.pk, data={"after": "paused"})
     second = eventlog.record("alert.fired", data={"rule": "weekly 90%"})

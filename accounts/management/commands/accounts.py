@@ -109,7 +109,9 @@ class Command(BaseCommand):
         given = {f: options[f] for f in fields if options.get(f) is not None}
         if given:
             try:
-                current = services.account_settings_update(**{f: getattr(current, f) for f in fields} | given)
+                current = services.account_settings_update(
+                    **{f: getattr(current, f) for f in fields} | given, by="manage.py accounts"
+                )
             except services.AccountError as exc:
                 raise CommandError(str(exc)) from None
         for f in fields:

@@ -13,6 +13,7 @@
   var filters = document.getElementById("feed-filters");
   var delay = 500;
   var MAX_ROWS = 300;
+  var SETTING_SCOPES = {accounts: "Account polling settings", alerts: "Alert settings"};  // feed.py
   var clock = new Intl.DateTimeFormat([], {timeZone: zone, hour: "2-digit", minute: "2-digit", second: "2-digit",
     hour12: false});
   var hourOfDay = new Intl.DateTimeFormat("en-GB", {timeZone: zone, hour: "2-digit", hourCycle: "h23"});
@@ -103,6 +104,12 @@
     } else if (m.type === "credential.state" && (card = accountCard(m.accountId))) {
       card.querySelector('[data-role="dot"]').className = "dot state-" + m.data.after;
       card.querySelector('[data-role="state"]').textContent = m.data.after;
+      if (m.data.after !== "ok" && m.data.after !== "new") {
+        // A failed poll makes the numbers on the card stale: they stay, their forecast does not.
+        card.querySelectorAll('[data-role="forecast"]').forEach(function (forecast) {
+          forecast.textContent = "not forecast: numbers are stale";
+        });
+      }
     }
   }
 
@@ -168,7 +175,8 @@
       case "user_status_change": case "user_killed": return who + ": " + m.oldStatus + " → " + m.newStatus + by;
       case "rule.changed": return "Rule of " + (d.owner || "?") + ": " + (d.before || "(none)") + " → " +
         (d.after || "(deleted)") + by;
-      case "setting.changed": return "Team settings: " + Object.keys(d.changes || {}).map(function (k) {
+      case "setting.changed": return (SETTING_SCOPES[d.scope] || "Team settings") + ": " +
+        Object.keys(d.changes || {}).map(function (k) {
         return k + ": " + d.changes[k][0] + " → " + d.changes[k][1]; }).join(", ") + by;
       case "install_code.issued": return "Install code issued for " + (d.seat || "?") + by;
       case "token.revoked": return "Hook token #" + d.token + (d.rotated ? " rotated" : " revoked") + by;
