@@ -2,7 +2,7 @@
 modules embedded as source text. Reproducible: the same sources give the same bytes (sorted, no dates).
 
     python limiter/hook_client/build.py          # writes limiter/hook_client/governor_hook.py (make install)
-    python limiter/hook_client/build.py --check  # exits 1 when that file is stale (.ci/run)
+    python limiter/hook_client/build.py --check  # exits 1 when that file is stale against its sources
 
 Standard library only, and no Django: `make install` runs it before anything else is set up.
 """
