@@ -6,6 +6,7 @@ import signal
 
 import pytest
 
+from accounts.models import AccountSettings, WindowReading
 from accounts.services import account_create
 from accounts.tests.celery_procs import CeleryProcesses, wait_for
 from alerts.models import Delivery
@@ -30,14 +31,16 @@ def celery(claude, tmp_path):
     procs.stop()
 
 
-def crossing_account(claude):
+def crossing_account(claude, *usage):
     cookie = "sk-ant-sid02-celery-alerts-0123456789abcdef"
-    claude.add_cookie(cookie, legacy_usage(93.0, 40.0))
+    claude.add_cookie(cookie, *(usage or [legacy_usage(93.0, 40.0)]))
     return account_create(label="team-max", source="cookie", credential=cookie)
 
 
-def test_two_workers_deliver_one_crossing_exactly_once_per_channel(claude, receivers, celery):
-    crossing_account(claude)
+def test_usage_rising_past_90_percent_under_beat_reaches_each_channel_exactly_once(claude, receivers, celery):
+    """Beat polls every second; the first reading is 62 %, every later one 93 %: one crossing, two workers."""
+    AccountSettings.objects.update_or_create(pk=1, defaults={"poll_interval_seconds": 1})
+    account = crossing_account(claude, legacy_usage(62.0, 40.0), legacy_usage(93.0, 40.0))
     subscribe(webhook_channel(receivers, "one"), webhook_channel(receivers, "two"))
     celery.worker("w1")
     celery.worker("w2")
@@ -46,8 +49,16 @@ def test_two_workers_deliver_one_crossing_exactly_once_per_channel(claude, recei
         lambda: Delivery.objects.filter(status=Delivery.Status.SENT).count() == 2, timeout=STARTUP
     )
     assert sent, celery.log("w1")[-2000:] + celery.log("w2")[-2000:]
-    wait_for(lambda: False, timeout=3)  # more ticks and polls: nothing more may go out
+    readings = list(
+        WindowReading.objects.filter(account=account, limit_type="session")
+        .order_by("taken_at")
+        .values_list("utilization", flat=True)
+    )
+    assert readings[:2] == [62.0, 93.0]  # below the threshold first, then across it
+    wait_for(lambda: False, timeout=3)  # more ticks and polls at 93 %: nothing more may go out
+    assert WindowReading.objects.filter(account=account).count() > len(readings)
     assert len(receivers.received("/hook/one")) == 1 and len(receivers.received("/hook/two")) == 1
+    assert receivers.received("/hook/one")[0].json()["pct"] == 93
     assert Delivery.objects.count() == 2
 
 

@@ -269,6 +269,33 @@ def test_cloudflare_block_alerts_only_after_lasting_an_hour(hook):
     assert delivery.alerts[0]["title"] == "acct-42: blocked by Cloudflare for over an hour"
 
 
+def test_rate_limiting_alerts_only_after_lasting_an_hour_and_a_good_poll_restarts_the_clock(hook):
+    acct = account()
+    subscribe(hook)
+    credential(acct, T0, "ok", "rate_limited", "429")
+    failed_poll(acct, T0 + minutes(50), "rate_limited", "429")
+    assert evaluate(T0 + minutes(50)) == []
+    credential(acct, T0 + minutes(55), "rate_limited", "ok")  # a spell ends: the hour starts over
+    credential(acct, T0 + minutes(60), "ok", "rate_limited", "429")
+    failed_poll(acct, T0 + minutes(70), "rate_limited", "429")
+    assert evaluate(T0 + minutes(70)) == []  # 70 minutes since the first 429, 10 since this spell began
+    failed_poll(acct, T0 + minutes(125), "rate_limited", "429")
+    (delivery,) = evaluate(T0 + minutes(125))
+    assert delivery.alerts[0]["title"] == "acct-42: rate limited for over an hour"
+    failed_poll(acct, T0 + minutes(130), "rate_limited", "429")
+    assert evaluate(T0 + minutes(130)) == []  # one alert per spell
+
+
+def test_a_wrong_organisation_alerts_at_once_with_the_upstream_words(hook):
+    acct = account()
+    subscribe(hook)
+    credential(acct, T0, "ok", "wrong_org", "the organisation 4f1c… is not one of this cookie's")
+    (delivery,) = evaluate(T0)
+    alert = delivery.alerts[0]
+    assert alert["title"] == "acct-42: wrong organisation"
+    assert "is not one of this cookie's" in alert["message"]
+
+
 def test_window_reset_is_opt_in(hook, receivers):
     acct = account()
     subscribe(hook)
