@@ -1,5 +1,6 @@
 """The dashboard in a real Chromium updates without a reload: two daphne web processes, the hook API on one,
-the browser on the other, and account polls written by a third process (this one, standing in for a worker).
+the browser on the other, and account polls written by a third process (this one), then by a real Celery
+worker and beat.
 
 Runs in whichever mode the suite runs: embedded (each web process tails the log) or Redis (channels-redis).
 Prints the latency from sending /api/v1/count to the seat bar changing in the page; saves screenshots of the
@@ -20,7 +21,9 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from accounts.models import ClaudeAccount
 from accounts.services import account_poll
+from accounts.tests.celery_procs import CeleryProcesses
 from accounts.tests.conftest import fake  # noqa: F401 - the loopback Claude API fixture
 from accounts.tests.helpers import cookie_account
 from limiter import reports, services
@@ -92,7 +95,7 @@ def _wait_for_changes(page, name: str, count: int, timeout: float = 10) -> None:
         time.sleep(0.005)
 
 
-def test_counts_polls_and_kills_reach_the_dashboard_without_a_reload(browser, fake, webs):  # noqa: F811
+def test_counts_polls_and_kills_reach_the_dashboard_without_a_reload(browser, fake, webs, tmp_path):  # noqa: F811
     web_a, web_b = webs
     get_user_model().objects.create_superuser("boss", password=PASSWORD)
     alice = services.seat_create(slug="alice", name="Alice")
@@ -142,6 +145,7 @@ def test_counts_polls_and_kills_reach_the_dashboard_without_a_reload(browser, fa
     poll_latency = page.evaluate("window.gaugeChanges[0].at") / 1000 - polled
     assert page.locator(gauge).inner_text() == "64"
     assert page.locator("#feed li", has_text="team-max: poll ok").count() >= 1
+    _a_real_workers_poll_reaches_the_page(page, fake, key, account, gauge, tmp_path / "celery")
 
     _alert_events_read_as_the_server_words_them(page, alice)
 
@@ -176,6 +180,22 @@ def test_counts_polls_and_kills_reach_the_dashboard_without_a_reload(browser, fa
     phone.screenshot(path=str(ARTIFACTS / f"dashboard-phone-dark-{mode}.png"), full_page=True)
     for web in webs:
         assert "Traceback" not in web.log(), web.log()[-3000:]
+
+
+def _a_real_workers_poll_reaches_the_page(page, fake, key, account, gauge, var_dir) -> None:  # noqa: F811
+    """A Celery worker and beat, as `manage.py serve` runs them: the web process hears the worker's poll
+    through the event log (embedded) or channels-redis, never through this test process."""
+    var_dir.mkdir()
+    fake.script(key, legacy_usage(77.0, 32.0))
+    ClaudeAccount.objects.filter(pk=account.pk).update(next_poll_at=timezone.now())  # due at the next tick
+    workers = CeleryProcesses(fake.url, var_dir)
+    try:
+        workers.worker("w1")
+        workers.beat()
+        page.wait_for_selector(f"{gauge}:text-is('77')", timeout=180_000)
+    finally:
+        workers.stop()
+    assert "Traceback" not in workers.log("w1"), workers.log("w1")[-3000:]
 
 
 def _alert_events_read_as_the_server_words_them(page, seat) -> None:
