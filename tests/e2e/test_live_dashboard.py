@@ -178,6 +178,7 @@ def test_counts_polls_and_kills_reach_the_dashboard_without_a_reload(browser, fa
     phone.context.add_cookies(page.context.cookies())
     phone.goto(f"{web_b.url}/admin/")
     phone.screenshot(path=str(ARTIFACTS / f"dashboard-phone-dark-{mode}.png"), full_page=True)
+    _fits_a_phone_in_dark_mode(phone)
     for web in webs:
         assert "Traceback" not in web.log(), web.log()[-3000:]
 
@@ -196,6 +197,15 @@ def _a_real_workers_poll_reaches_the_page(page, fake, key, account, gauge, var_d
     finally:
         workers.stop()
     assert "Traceback" not in workers.log("w1"), workers.log("w1")[-3000:]
+
+
+def _fits_a_phone_in_dark_mode(phone) -> None:
+    """No sideways scrolling at 390 px, and light text on a dark page."""
+    assert phone.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+    luminance = """(css) => { const [r, g, b] = css.match(/\\d+/g).map(Number); return (r + g + b) / 3; }"""
+    page_bg = phone.evaluate(f"({luminance})(getComputedStyle(document.body).backgroundColor)")
+    text = phone.evaluate(f"({luminance})(getComputedStyle(document.querySelector('.card')).color)")
+    assert page_bg < 80 < text, (page_bg, text)
 
 
 def _alert_events_read_as_the_server_words_them(page, seat) -> None:
