@@ -134,7 +134,9 @@ def test_account_polling_and_alert_setting_edits_are_logged_with_who_before_and_
     polling = Event.objects.get(kind=eventlog.SETTING_CHANGED)
     assert polling.actor == "root" and polling.data["scope"] == "accounts"
     assert polling.data["changes"]["poll_interval_seconds"] == [300, 120]
-    assert "Account polling settings: poll_interval_seconds: 300 → 120" in describe(present_event(polling))
+    line = describe(present_event(polling))
+    assert line.startswith("Account polling settings: ") and line.endswith(" by root")
+    assert "poll_interval_seconds: 300 → 120" in line
 
     call_command("accounts", "settings", "--poll-interval", "90")
     by_command = Event.objects.filter(kind=eventlog.SETTING_CHANGED).latest("id")
