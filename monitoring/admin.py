@@ -11,6 +11,8 @@ from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 
+from limiter.admin import ReadOnlyAdmin
+
 from . import roles
 from .models import Event
 from .sessions import sessions_end
@@ -54,7 +56,7 @@ admin.site.register(EmailAddress, GovernorEmailAddressAdmin)
 
 
 @admin.register(Event)
-class EventAdmin(admin.ModelAdmin):
+class EventAdmin(ReadOnlyAdmin):
     """The raw event log: what the feed, the alerts and the audit trail read. Nobody edits history."""
 
     list_display = ("id", "at", "kind", "seat_id", "account_id", "actor")
@@ -63,12 +65,3 @@ class EventAdmin(admin.ModelAdmin):
     # At a million rows a second COUNT(*) for "n total" is the slowest part of the page.
     show_full_result_count = False
     readonly_fields = ("id", "at", "kind", "seat_id", "account_id", "actor", "data")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
