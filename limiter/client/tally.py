@@ -117,8 +117,6 @@ def tally(state, now, tz, starts=None):
     return counts, credits, recent
 
 
-
-
 def _age_out(counts, credits, turns, report_at, now):
     """Takes out of the report's sliding figures this machine's turns that were inside them and have
     left the window since (counts in place; returns the credits). A turn's time is when its Stop ran, by
