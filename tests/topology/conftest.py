@@ -14,11 +14,21 @@ from .stack import CADDY, Topology
 
 
 @pytest.fixture(scope="package")
-def topology(django_db_setup, django_db_blocker, redis_url, tmp_path_factory):
+def topology_claude():
+    """The Claude APIs on loopback for the topology's beat and workers (tests/fakes/claude_api.py)."""
+    from tests.fakes.claude_api import FakeClaude
+
+    server = FakeClaude().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="package")
+def topology(django_db_setup, django_db_blocker, redis_url, tmp_path_factory, topology_claude):
     """Caddy (deploy/Caddyfile, `tls internal`) → two gunicorn + daphne; two Celery workers and one beat."""
     if not shutil.which(CADDY):
         pytest.fail("caddy is missing: `make test` installs Debian's caddy")
-    stack = Topology(tmp_path_factory.mktemp("topology"), redis_url)
+    stack = Topology(tmp_path_factory.mktemp("topology"), redis_url, topology_claude.url)
     try:
         with django_db_blocker.unblock():
             stack.start()

@@ -21,9 +21,10 @@ CADDY = shutil.which("caddy") or "/usr/bin/caddy"
 
 
 class Topology:
-    def __init__(self, work_dir: Path, redis_url: str) -> None:
+    def __init__(self, work_dir: Path, redis_url: str, claude_url: str) -> None:
         self.work_dir = work_dir
         self.redis_url = redis_url
+        self.claude_url = claude_url
         self.web_ports = [free_port(), free_port()]
         self.ws_port = free_port()
         self.https_port = free_port()
@@ -55,6 +56,10 @@ class Topology:
             "PUBLIC_URL": self.url,
             "TRUSTED_PROXIES": "127.0.0.1",  # Caddy's address as gunicorn and daphne see it
             "ACCOUNTS_POLL_TICK_SECONDS": "1",
+            # Beat polls the loopback fake of the Claude APIs; alerts may go to loopback receivers.
+            "CLAUDE_AI_BASE_URL": self.claude_url,
+            "ANTHROPIC_API_BASE_URL": self.claude_url,
+            "ALERTS_ALLOWED_PRIVATE_NETWORKS": "127.0.0.0/8",
             "LOG_LEVEL": "INFO",
             # Caddy: the same Caddyfile as compose, on loopback ports, with its own CA and state directory.
             "GOVERNOR_SITE": "127.0.0.1",
