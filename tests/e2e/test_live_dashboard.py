@@ -193,7 +193,12 @@ def _a_real_workers_poll_reaches_the_page(page, fake, key, account, gauge, var_d
     try:
         workers.worker("w1")
         workers.beat()
-        page.wait_for_selector(f"{gauge}:text-is('77')", timeout=180_000)
+        try:
+            page.wait_for_selector(f"{gauge}:text-is('77')", timeout=180_000)
+        except Exception as exc:
+            polls = list(ClaudeAccount.objects.filter(pk=account.pk).values())
+            logs = "\n".join(f"--- {name}\n{workers.log(name)[-3000:]}" for name in ("w1", "beat"))
+            raise AssertionError(f"the worker's poll never reached the page: {polls}\n{logs}") from exc
     finally:
         workers.stop()
     assert "Traceback" not in workers.log("w1"), workers.log("w1")[-3000:]
