@@ -6,12 +6,14 @@ import sqlite3
 from kombu import Connection
 from sqlalchemy import event
 
+from config.broker import SCHEME  # importing it registers the transport, whatever broker the run uses
+
 
 def test_a_queue_another_process_creates_meanwhile_does_not_wedge_the_sender(tmp_path):
     """Beat and its worker start together and both create the queue's row: the loser of that race must go on
     sending, not fail every later task (seen in CI: a beat that never sent a poll after starting)."""
     path = tmp_path / "celery-broker.sqlite3"
-    with Connection(f"governor-sqla+sqlite:///{path}") as connection:
+    with Connection(f"{SCHEME}+sqlite:///{path}") as connection:
         channel = connection.channel()
         session = channel.session  # creates the tables, as the first use does
 
