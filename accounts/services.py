@@ -133,8 +133,6 @@ def account_settings_update(
     }
     with transaction.atomic():
         current = AccountSettings.load()
-        old_interval = current.poll_interval_seconds
-        changed = old_interval != poll_interval_seconds
         before = {name: getattr(current, name) for name in wanted}
         for name, value in wanted.items():
             setattr(current, name, value)
@@ -147,12 +145,13 @@ def account_settings_update(
         if diff:
             data = {"scope": "accounts", "changes": diff}
             eventlog.record(eventlog.SETTING_CHANGED, actor=by[:150], data=data)
-        if changed:
+        if "poll_interval_seconds" in diff:
+            step = poll_interval_seconds - before["poll_interval_seconds"]
             # Backed-off and paused accounts keep their own next try; healthy ones keep their grid (the slot
             # of their last poll) and step by the new interval from it.
             ClaudeAccount.objects.filter(
                 consecutive_failures=0, last_poll_at__isnull=False, next_poll_at__isnull=False
-            ).update(next_poll_at=F("next_poll_at") + timedelta(seconds=poll_interval_seconds - old_interval))
+            ).update(next_poll_at=F("next_poll_at") + timedelta(seconds=step))
     return current
 
 

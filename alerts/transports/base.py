@@ -6,6 +6,7 @@ and names which config keys are secrets (masked everywhere they are shown).
 """
 
 import json
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -146,19 +147,20 @@ class Message:
         return "\n".join(f"• {a.title}: {a.message}" for a in self.alerts)
 
 
-class Transport:
+class Transport(ABC):
     kind: str = ""
     label: str = ""
     secret_fields: tuple[str, ...] = ()
     # Sends per minute per channel, from the provider's documented limits (contract §2-§5).
     default_rate_per_minute: int = 30
 
+    @abstractmethod
     def validate(self, config: dict) -> dict:
         """The cleaned config, or ConfigError. Network checks (SSRF guard) happen here and again at send."""
-        raise NotImplementedError
 
+    @abstractmethod
     def send(self, config: dict, message: Message) -> Sent:
-        raise NotImplementedError
+        """One attempt; TransportError (with its Outcome) when the provider did not take the message."""
 
     def is_noop(self, config: dict, state: str) -> bool:
         """True when this channel is configured to ignore this kind of message (webhook: empty URL)."""

@@ -71,6 +71,12 @@ def evaluate(at: datetime) -> list[Delivery]:
     return list(Delivery.objects.filter(pk__in=ids).order_by("pk"))
 
 
+def session_readings(acct: ClaudeAccount) -> list[float | None]:
+    """The account's 5-hour utilization as polled, oldest first."""
+    rows = WindowReading.objects.filter(account=acct, limit_type="session").order_by("taken_at")
+    return list(rows.values_list("utilization", flat=True))
+
+
 def titles(deliveries: list[Delivery]) -> list[list[str]]:
     return [[a["title"] for a in d.alerts] for d in deliveries]
 

@@ -13,7 +13,7 @@ from alerts.models import Delivery
 from tests.fakes.alert_receivers import Reply
 from tests.fakes.claude_api import legacy_usage
 
-from .pipeline import subscribe, webhook_channel
+from .pipeline import session_readings, subscribe, webhook_channel
 
 pytestmark = pytest.mark.django_db(transaction=True)
 STARTUP = 180  # worker start-up on a loaded shared machine; the waits end as soon as the condition holds
@@ -49,11 +49,7 @@ def test_usage_rising_past_90_percent_under_beat_reaches_each_channel_exactly_on
         lambda: Delivery.objects.filter(status=Delivery.Status.SENT).count() == 2, timeout=STARTUP
     )
     assert sent, celery.log("w1")[-2000:] + celery.log("w2")[-2000:]
-    readings = list(
-        WindowReading.objects.filter(account=account, limit_type="session")
-        .order_by("taken_at")
-        .values_list("utilization", flat=True)
-    )
+    readings = session_readings(account)
     assert readings[:2] == [62.0, 93.0]  # below the threshold first, then across it
     wait_for(lambda: False, timeout=3)  # more ticks and polls at 93 %: nothing more may go out
     assert WindowReading.objects.filter(account=account).count() > len(readings)
